@@ -1,0 +1,5 @@
+"""fovalidate's built-in checks, one module per check.
+
+Installed as the package `fovalidate_checks`; each check is registered in
+the `fovalidate.checks` entry-point group exactly like a third-party plugin.
+"""

@@ -1,0 +1,102 @@
+"""net.failover-port: can this machine open a TCP connection to each server's failover port?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fovalidate_checks import references as ref
+
+from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.findings import Finding, Status
+from fovalidate.probes.interface import FactView
+
+RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"
+
+
+class FailoverPortReachable(Check):
+    """TCP connection from this machine to each server's failover port (647).
+
+    Problem: the failover protocol runs over one TCP connection per
+    relationship, from the primary to port 647 on the partner (the port can be
+    changed with the DhcpFailoverPort registry value; set `failover_port` in
+    the inventory to match). This check connects from the machine running
+    fovalidate and tells four outcomes apart:
+
+    - open: something accepted the connection (PASS);
+    - refused: the host answered with a reset, so the path and the host
+      firewall let the packet through, but nothing listens. Before any
+      relationship exists the DHCP service may not listen yet (Microsoft
+      does not document this), so this is a WARN: check that the DHCP Server
+      service runs (WARN);
+    - filtered: no answer at all until the timeout, so a firewall drops the
+      packets: usually the inbound rule Microsoft-Windows-DHCP-Failover-TCP-In
+      is disabled, or a network ACL blocks TCP 647 (FAIL);
+    - unreachable: no route, or a firewall answered "administratively
+      prohibited" (FAIL).
+
+    Impact: if the partner cannot reach this port, the relationship stays in
+    "Communication Interrupted" and leases do not replicate.
+
+    Fix: on the server, `Enable-NetFirewallRule -Name
+    Microsoft-Windows-DHCP-Failover-TCP-In`; open TCP 647 between the
+    partners in network firewalls. This check measures from where fovalidate
+    runs, which may sit behind other firewalls than the partners do; the
+    WinRM check `net.partner-port` tests from each partner to the other.
+
+    References: DHCP Failover Communications; [MS-DHCPF] 2.1 (TCP port 647).
+    """
+
+    id = "net.failover-port"
+    title = "Failover port reachable from this machine"
+    applies_to = AppliesTo.SERVER
+    needs = ("tcp.failover",)
+    references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
+
+    def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:
+        result = facts.get("tcp.failover", target.name)
+        endpoint = f"{result.address}:{result.port}"
+        observed = {
+            "state": result.state,
+            "address": result.address,
+            "port": result.port,
+            "seconds": round(result.seconds, 4),
+            "detail": result.detail,
+        }
+        if result.state == "open":
+            yield self.finding(
+                target,
+                Status.PASS,
+                f"TCP {endpoint} is open from this machine",
+                observed=observed,
+                expected="open",
+            )
+        elif result.state == "refused":
+            yield self.finding(
+                target,
+                Status.WARN,
+                f"TCP {endpoint} refused the connection: the path is open but nothing listens "
+                "(normal before the first relationship if the DHCP service does not listen yet)",
+                observed=observed,
+                expected="open",
+                remediation=f"check that the DHCP Server service runs on {target.name} "
+                "(Get-Service DHCPServer) and that failover_port matches its DhcpFailoverPort registry value",
+            )
+        elif result.state == "filtered":
+            yield self.finding(
+                target,
+                Status.FAIL,
+                f"TCP {endpoint} is filtered: no answer within the timeout, so a firewall drops the packets",
+                observed=observed,
+                expected="open",
+                remediation=f"on {target.name}: `Enable-NetFirewallRule -Name {RULE_IN}`; "
+                "open TCP port 647 between the partners in network firewalls",
+            )
+        else:
+            yield self.finding(
+                target,
+                Status.FAIL,
+                f"TCP {endpoint} is unreachable: {result.detail}",
+                observed=observed,
+                expected="open",
+                remediation="check routing to the server and firewalls that reject TCP 647",
+            )

@@ -1,0 +1,128 @@
+"""time.skew: the two partners' clocks must agree to well within one minute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fovalidate_checks import references as ref
+
+from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.findings import Finding, Status
+from fovalidate.inventory.durations import format_duration
+from fovalidate.probes.interface import FactView
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """One server's clock relative to this machine's clock."""
+
+    offset: float
+    uncertainty: float
+    method: str
+
+
+def _ntp_reading(facts: FactView, server: str) -> ClockReading:
+    measurement = facts.get("ntp", server)
+    return ClockReading(measurement.offset, measurement.uncertainty, "ntp")
+
+
+class TimeSkew(Check):
+    """Clock skew between the two failover partners.
+
+    Problem: the partners' clocks differ by too much. fovalidate asks each
+    partner for its time at nearly the same moment (NTP, several samples, the
+    fastest answer kept) and reports the difference together with its
+    uncertainty, which comes from the network round trips.
+
+    Impact: the Configure Failover wizard compares the two clocks and halts
+    with a critical error when they differ by more than one minute. Later,
+    each failover message carries a timestamp; when the clocks drift more
+    than a minute apart, the receiving server logs event 20253
+    (TimeOutOfSync) and rejects binding updates, so leases stop replicating
+    while the relationship still looks "Normal".
+
+    Thresholds: WARN when the skew plus its uncertainty reaches
+    `thresholds.time_skew_warn` (default 10s), FAIL when it reaches
+    `thresholds.time_skew_fail` (default 60s). Answers that say they are
+    unsynchronised (stratum 0 or leap indicator 3) are not trusted.
+
+    Fix: let both partners take their time from the same source. On domain
+    members that is the domain hierarchy:
+    `w32tm /config /syncfromflags:domhier /update` then `w32tm /resync`.
+    Hyper-V guests that follow the host clock ("VM IC Time Synchronization
+    Provider") follow different hosts; prefer the domain hierarchy for both.
+    Check afterwards with `w32tm /query /source` and `w32tm /query /status`.
+
+    Note: W32Time's NTP *server* is off by default on member servers, so a
+    partner may not answer NTP at all; the finding is then an ERROR that
+    says so.
+
+    References: DHCP Failover Requirements (time within one minute);
+    DHCP Failover Architecture (wizard halts, binding updates rejected);
+    DHCP failover events (20253); Windows Time service tools and settings.
+    """
+
+    id = "time.skew"
+    title = "Partners' clocks within the skew thresholds"
+    applies_to = AppliesTo.RELATIONSHIP
+    needs = ("ntp",)
+    references = (
+        ref.FAILOVER_REQUIREMENTS,
+        ref.FAILOVER_ARCHITECTURE,
+        ref.FAILOVER_EVENTS,
+        ref.W32TIME_TOOLS,
+    )
+
+    def readings(self, target: RelationshipTarget, facts: FactView) -> tuple[ClockReading, ClockReading]:
+        """Both partners' clock readings; subclasses or later methods may add fallbacks."""
+        return _ntp_reading(facts, target.primary.name), _ntp_reading(facts, target.partner.name)
+
+    def evaluate(
+        self, target: RelationshipTarget, facts: FactView, context: CheckContext
+    ) -> Iterator[Finding]:
+        primary, partner = target.primary.name, target.partner.name
+        first, second = self.readings(target, facts)
+        warn, fail = context.thresholds.time_skew_warn, context.thresholds.time_skew_fail
+        skew = first.offset - second.offset
+        uncertainty = first.uncertainty + second.uncertainty
+        worst = abs(skew) + uncertainty
+        method = first.method if first.method == second.method else f"{first.method}+{second.method}"
+        ahead, behind = (primary, partner) if skew >= 0 else (partner, primary)
+        description = (
+            f"{ahead}'s clock is {abs(skew):.3f}s ahead of {behind}'s "
+            f"(+/- {uncertainty:.3f}s, measured by {method})"
+        )
+        observed = {
+            "skew_seconds": round(skew, 6),
+            "uncertainty_seconds": round(uncertainty, 6),
+            "method": method,
+            "offsets_seconds": {primary: round(first.offset, 6), partner: round(second.offset, 6)},
+        }
+        expected = f"|skew| + uncertainty below {format_duration(warn)}"
+        if worst >= fail:
+            status, verdict = (
+                Status.FAIL,
+                f"could reach the {format_duration(fail)} limit; the wizard halts at one minute",
+            )
+        elif worst >= warn:
+            status, verdict = Status.WARN, f"is at or above the {format_duration(warn)} warning threshold"
+        else:
+            status, verdict = Status.PASS, f"is within {format_duration(warn)}"
+        remediation = (
+            ""
+            if status is Status.PASS
+            else (
+                f"synchronise {primary} and {partner} from the same time source "
+                "(domain members: `w32tm /config /syncfromflags:domhier /update` then `w32tm /resync`), "
+                "then check with `w32tm /query /source`"
+            )
+        )
+        yield self.finding(
+            target,
+            status,
+            f"{description}: the skew {verdict}",
+            observed=observed,
+            expected=expected,
+            remediation=remediation,
+        )

@@ -1,0 +1,1 @@
+"""Check plugins: the interface (`interface`) and how they are found (`registry`)."""

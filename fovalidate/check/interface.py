@@ -1,0 +1,158 @@
+"""What a check plugin is.
+
+A check is a class with metadata as class attributes and a docstring that is
+its user documentation (`fovalidate explain ID` prints it). Its `evaluate`
+method is a pure function: it gets one target and the facts gathered for it
+and returns findings. It never opens a connection itself; the runner gathers
+the facts named in `needs` once per host, before any check runs.
+
+Third-party checks are classes like these, published in the entry-point group
+`fovalidate.checks`; the built-in ones are found the same way.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fovalidate.findings import Finding, SourceLocation, Status
+
+if TYPE_CHECKING:
+    from fovalidate.inventory.model import Relationship, Relay, Server, Thresholds
+    from fovalidate.probes.interface import FactView
+
+
+class AppliesTo(str, enum.Enum):
+    """The kind of target a check is evaluated on."""
+
+    SERVER = "server"
+    RELATIONSHIP = "relationship"
+    RELAY = "relay"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class ServerTarget:
+    server: Server
+    relationships: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.server.name
+
+    @property
+    def servers(self) -> tuple[Server, ...]:
+        return (self.server,)
+
+
+@dataclass(frozen=True)
+class RelationshipTarget:
+    relationship: Relationship
+    primary: Server
+    partner: Server
+
+    @property
+    def name(self) -> str:
+        return self.relationship.name
+
+    @property
+    def relationships(self) -> tuple[str, ...]:
+        return (self.relationship.name,)
+
+    @property
+    def servers(self) -> tuple[Server, ...]:
+        return (self.primary, self.partner)
+
+
+@dataclass(frozen=True)
+class RelayTarget:
+    relay: Relay
+    files: tuple[Path, ...] = ()
+    relationships: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.relay.name
+
+    @property
+    def servers(self) -> tuple[Server, ...]:
+        return ()
+
+
+Target = ServerTarget | RelationshipTarget | RelayTarget
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Run-wide settings a check may read (never mutate)."""
+
+    thresholds: Thresholds
+    all_servers: tuple[Server, ...] = ()
+    all_relationships: tuple[Relationship, ...] = ()
+    all_relays: tuple[Relay, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Check(ABC):
+    """Base class of every check. Subclasses set the class attributes below."""
+
+    #: Dotted identifier, stable across releases: "time.skew".
+    id: ClassVar[str]
+    #: One line for listings.
+    title: ClassVar[str]
+    applies_to: ClassVar[AppliesTo]
+    #: Fact kinds gathered before this check runs (see `fovalidate.probes`).
+    needs: ClassVar[tuple[str, ...]] = ()
+    #: Links printed with every finding of this check.
+    references: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def evaluate(self, target: Any, facts: FactView, context: CheckContext) -> Iterable[Finding]:
+        """Return the findings for one target. Must not do any I/O."""
+
+    # -- helpers for subclasses -------------------------------------------------
+
+    def finding(
+        self,
+        target: Target,
+        status: Status,
+        message: str,
+        *,
+        observed: Mapping[str, Any] | None = None,
+        expected: Any = None,
+        remediation: str = "",
+        references: Iterable[str] = (),
+        subject: str | None = None,
+        location: SourceLocation | None = None,
+    ) -> Finding:
+        """Build a finding for `target`; `subject` refines the target name
+        ("hq-dhcp1-dhcp2" becomes "hq-dhcp1-dhcp2 scope 10.10.0.0/24")."""
+        name = target.name if subject is None else f"{target.name} {subject}"
+        return Finding(
+            check=self.id,
+            target=name,
+            status=status,
+            message=message,
+            observed=dict(observed or {}),
+            expected=expected,
+            remediation=remediation,
+            references=tuple(references) or tuple(self.references),
+            location=location,
+            relationships=tuple(target.relationships),
+        )
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The user documentation: the class docstring, dedented."""
+        return inspect.cleandoc(cls.__doc__ or "(no documentation)")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().splitlines()[0]

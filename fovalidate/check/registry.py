@@ -1,0 +1,93 @@
+"""Find check plugins through the `fovalidate.checks` entry-point group.
+
+Built-in checks are registered in fovalidate's own pyproject.toml under the
+same group, so they load exactly like a third-party package's checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from fovalidate.check.interface import AppliesTo, Check
+
+ENTRY_POINT_GROUP = "fovalidate.checks"
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
+
+
+@dataclass(frozen=True)
+class PluginLoadError:
+    """A plugin that could not be loaded, with the reason in plain words."""
+
+    name: str
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckRegistry:
+    checks: tuple[Check, ...]
+    errors: tuple[PluginLoadError, ...]
+
+    def by_id(self) -> dict[str, Check]:
+        return {check.id: check for check in self.checks}
+
+    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Check]:
+        """Checks matching `only` (all when empty) minus `skip`.
+
+        Patterns match a whole id or a prefix ending at a dot: `dhcp` selects
+        `dhcp.scopes` and `dhcp.service`. Unknown patterns raise KeyError.
+        """
+        only, skip = list(only), list(skip)
+        for pattern in [*only, *skip]:
+            if not any(_matches(pattern, check.id) for check in self.checks):
+                raise KeyError(pattern)
+        chosen = [c for c in self.checks if not only or any(_matches(p, c.id) for p in only)]
+        return [c for c in chosen if not any(_matches(p, c.id) for p in skip)]
+
+
+def _matches(pattern: str, check_id: str) -> bool:
+    return check_id == pattern or check_id.startswith(pattern.rstrip(".") + ".")
+
+
+def load_checks() -> CheckRegistry:
+    checks: dict[str, Check] = {}
+    errors: list[PluginLoadError] = []
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        source = entry.value
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # a broken plugin must not take the others down
+            errors.append(PluginLoadError(entry.name, source, f"import failed: {type(exc).__name__}: {exc}"))
+            continue
+        problem = _validate(loaded)
+        if problem:
+            errors.append(PluginLoadError(entry.name, source, problem))
+            continue
+        check = loaded()
+        if check.id in checks:
+            errors.append(
+                PluginLoadError(
+                    entry.name, source, f"check id {check.id!r} is already provided by another plugin"
+                )
+            )
+            continue
+        checks[check.id] = check
+    return CheckRegistry(tuple(sorted(checks.values(), key=lambda c: c.id)), tuple(errors))
+
+
+def _validate(candidate: object) -> str | None:
+    if not (isinstance(candidate, type) and issubclass(candidate, Check)):
+        return "the entry point must name a subclass of fovalidate.check.interface.Check"
+    for attribute in ("id", "title", "applies_to"):
+        if not hasattr(candidate, attribute):
+            return f"the class does not set `{attribute}`"
+    if not _ID.match(candidate.id):
+        return f"check id {candidate.id!r} must be dotted lower-case words, like 'time.skew'"
+    if not isinstance(candidate.applies_to, AppliesTo):
+        return "`applies_to` must be an AppliesTo value"
+    if getattr(candidate, "__abstractmethods__", None):
+        return "the class does not implement evaluate()"
+    return None

@@ -1,0 +1,81 @@
+"""What a check says about one target: a status, a message and the evidence."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """Outcome of one check on one target, in rising order of severity.
+
+    ERROR means "could not be checked" (host unreachable, credentials rejected,
+    unreadable answer). It is kept apart from FAIL so that a run never claims
+    a problem it could not see, nor hides one it could not look for.
+    """
+
+    PASS = "pass"
+    SKIP = "skip"
+    WARN = "warn"
+    ERROR = "error"
+    FAIL = "fail"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __str__(self) -> str:  # so f-strings print "fail", not "Status.FAIL"
+        return self.value
+
+
+_RANK = {Status.PASS: 0, Status.SKIP: 1, Status.WARN: 2, Status.ERROR: 3, Status.FAIL: 4}
+
+#: Order in which statuses are listed in summaries (worst first).
+STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.SKIP)
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in an input file (a router config line, an inventory field)."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result line of a report.
+
+    `target` names what was checked ("dhcp1", "hq-dhcp1-dhcp2",
+    "hq-dhcp1-dhcp2 scope 10.10.0.0/24"). `observed` holds the measured values
+    as plain JSON types; `expected` says what would have passed.
+    `relationships` lets reports group server findings under every failover
+    relationship the server takes part in.
+    """
+
+    check: str
+    target: str
+    status: Status
+    message: str
+    observed: Mapping[str, Any] = field(default_factory=dict)
+    expected: Any = None
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    location: SourceLocation | None = None
+    relationships: tuple[str, ...] = ()
+
+    def with_context(self, *, relationships: Iterable[str]) -> Finding:
+        return replace(self, relationships=tuple(relationships))
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    """Count findings per status; every status is present, zero or not."""
+    counts = {status.value: 0 for status in STATUS_ORDER}
+    for finding in findings:
+        counts[finding.status.value] += 1
+    return counts

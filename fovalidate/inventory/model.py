@@ -1,0 +1,250 @@
+"""The inventory file's shape, as pydantic models.
+
+These models are the single definition of the format: the loader validates
+with them, `fovalidate inventory schema` prints their JSON Schema, and
+`fovalidate init` writes an example that they accept.
+
+Server settings (`winrm`, `ntp`, `failover_port`, ...) may appear under
+`defaults` and under each server; the loader merges the two (the server wins)
+before validation, so the same classes serve both places.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fovalidate.inventory.durations import Duration
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[^\s\[\]]+$",
+        description="A short name without spaces, used in reports",
+    ),
+]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WinRMSettings(StrictModel):
+    """How to reach a server's WS-Management service (pywinrm)."""
+
+    enabled: bool = Field(True, description="false: do not connect; WinRM-based checks are skipped")
+    transport: Literal["ntlm", "kerberos", "basic", "certificate"] = "ntlm"
+    scheme: Literal["https", "http"] = Field(
+        "https", description="https (5986) or http (5985, only with NTLM/Kerberos message encryption)"
+    )
+    port: Port | None = Field(None, description="Default 5986 for https, 5985 for http")
+    username: str | None = Field(None, description=r"For example 'CORP\svc-fovalidate'")
+    password_env: str | None = Field(
+        None,
+        description="Name of the environment variable that holds the password "
+        "(passwords are never written in the inventory)",
+    )
+    server_cert_validation: Literal["validate", "ignore"] = "validate"
+    ca_trust_path: Path | None = Field(
+        None, description="PEM bundle of the CA that signed the servers' WinRM certificates"
+    )
+    cert_pem: Path | None = Field(None, description="Client certificate (transport: certificate)")
+    cert_key_pem: Path | None = Field(None, description="Client key (transport: certificate)")
+    read_timeout: Duration = Field(30.0, description="HTTP read timeout")
+    operation_timeout: Duration = Field(20.0, description="WS-Management operation timeout")
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return 5986 if self.scheme == "https" else 5985
+
+    @model_validator(mode="after")
+    def _safe_combinations(self) -> WinRMSettings:
+        if self.scheme == "http" and self.transport in ("basic", "certificate"):
+            raise ValueError(
+                f"transport {self.transport} over http would send credentials in clear text; "
+                "use scheme: https, or transport ntlm/kerberos (which encrypt messages over http)"
+            )
+        if self.transport == "certificate" and not (self.cert_pem and self.cert_key_pem):
+            raise ValueError("transport: certificate needs cert_pem and cert_key_pem")
+        if self.operation_timeout >= self.read_timeout:
+            raise ValueError(
+                "operation_timeout must be shorter than read_timeout "
+                "(WS-Management answers an operation timeout before the HTTP read gives up)"
+            )
+        return self
+
+
+class NtpSettings(StrictModel):
+    """Where the server's NTP service answers (W32Time's NTP server, off by default on members)."""
+
+    enabled: bool = Field(True, description="false: do not query NTP; skew is read over WinRM")
+    port: Port = 123
+    samples: int = Field(3, ge=1, le=16, description="Queries per server; the fastest answer is used")
+
+
+class ServerSettings(StrictModel):
+    """Settings that may be given under `defaults` and overridden per server."""
+
+    winrm: WinRMSettings = WinRMSettings()
+    ntp: NtpSettings = NtpSettings()
+    failover_port: Port = Field(
+        647, description="TCP port of the failover protocol (registry value DhcpFailoverPort)"
+    )
+
+
+class Server(ServerSettings):
+    name: Name
+    address: ipaddress.IPv4Address = Field(description="The address the partner and relays use")
+    fqdn: str | None = Field(None, description="DNS name; checked forward (A) and reverse (PTR)")
+    site: str | None = None
+
+
+Mode = Literal["load-balance", "hot-standby"]
+_MODE_ALIASES = {
+    "loadbalance": "load-balance",
+    "load-balance": "load-balance",
+    "load_balance": "load-balance",
+    "hotstandby": "hot-standby",
+    "hot-standby": "hot-standby",
+    "hot_standby": "hot-standby",
+}
+
+
+class Relationship(StrictModel):
+    """A planned failover relationship between two inventory servers."""
+
+    name: str = Field(min_length=1, description="Relationship name (at most 126 characters on Windows)")
+    primary: str = Field(description="Server where the relationship is created (hot standby: the active one)")
+    partner: str
+    mode: Mode = "load-balance"
+    load_balance_percent: int | None = Field(
+        None, description="Primary's share in load-balance mode (Windows default 50)"
+    )
+    reserve_percent: int | None = Field(
+        None, description="Addresses kept for the standby in hot-standby mode (Windows default 5)"
+    )
+    server_role: Literal["active", "standby"] = Field(
+        "active", description="Hot standby: the primary's role (Add-DhcpServerv4Failover -ServerRole)"
+    )
+    max_client_lead_time: Duration = Field(3600.0, description="MCLT (Windows default 1h)")
+    state_switch_interval: Duration | None = None
+    scopes: list[ipaddress.IPv4Network] | Literal["all"] = Field(
+        "all",
+        description="Scope subnets (10.10.0.0/24), or 'all': every scope of the primary "
+        "that is in no relationship yet",
+    )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_alias(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return _MODE_ALIASES.get(value.strip().lower(), value)
+        return value
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scope_strings(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        checked = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"scope {item!r} is not a subnet; write it as 10.10.0.0/24")
+            text = item.strip()
+            if "/" not in text:
+                raise ValueError(
+                    f"scope {text!r} has no prefix length; write it as {text}/24 (or the scope's mask)"
+                )
+            try:
+                ipaddress.IPv4Network(text, strict=True)
+            except ipaddress.AddressValueError:
+                raise ValueError(f"scope {text!r} is not an IPv4 subnet (DHCPv6 has no failover)") from None
+            except ValueError:
+                try:
+                    network = ipaddress.IPv4Network(text, strict=False)
+                except ValueError:
+                    raise ValueError(f"scope {text!r} is not an IPv4 subnet such as 10.10.0.0/24") from None
+                raise ValueError(f"scope {text!r} has host bits set; the scope subnet is {network}") from None
+            checked.append(text)
+        return checked
+
+    @property
+    def effective_load_balance_percent(self) -> int:
+        return 50 if self.load_balance_percent is None else self.load_balance_percent
+
+    @property
+    def effective_reserve_percent(self) -> int:
+        return 5 if self.reserve_percent is None else self.reserve_percent
+
+
+class Thresholds(StrictModel):
+    time_skew_warn: Duration = Field(10.0, description="WARN when the partners' clocks may differ this much")
+    time_skew_fail: Duration = Field(
+        60.0, description="FAIL when they may differ this much (the wizard halts at one minute)"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.time_skew_warn > self.time_skew_fail:
+            raise ValueError("time_skew_warn must not be larger than time_skew_fail")
+        return self
+
+
+RELAY_PLATFORMS = (
+    "cisco_ios",
+    "cisco_xe",
+    "cisco_nxos",
+    "cisco_asa",
+    "arista_eos",
+    "juniper_junos",
+    "aruba_aoscx",
+    "mikrotik_routeros",
+    "vyos",
+    "fortinet",
+)
+
+
+class Relay(StrictModel):
+    """A router or switch whose saved configuration relays DHCP to the servers."""
+
+    name: Name
+    platform: Literal[RELAY_PLATFORMS] | None = Field(  # type: ignore[valid-type]
+        None, description="netmiko-style platform name; detected from the file when left out"
+    )
+    config: str = Field(description="Config file or glob, relative to the inventory's folder")
+
+
+class Inventory(StrictModel):
+    """A fovalidate inventory (format version 1)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "title": "fovalidate inventory",
+            "$id": "https://fovalidate.invalid/inventory-1.json",
+        },
+    )
+
+    version: Literal[1] = Field(description="Inventory format version; this release reads 1")
+    defaults: ServerSettings = ServerSettings()
+    thresholds: Thresholds = Thresholds()
+    servers: list[Server] = Field(min_length=1)
+    relationships: list[Relationship] = []
+    relays: list[Relay] = []
+
+    def server(self, name: str) -> Server:
+        for server in self.servers:
+            if server.name == name:
+                return server
+        raise KeyError(name)

@@ -1,0 +1,90 @@
+"""A finished run (`Report`) and the interface every output format implements.
+
+Each format is one module in this package with one `ReportFormat` subclass.
+All text goes through `fovalidate.secrets.redact` before it is written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from fovalidate.findings import Finding, Status, summarize
+from fovalidate.secrets import redact
+
+#: Version of the JSON report format; bump the major on breaking changes.
+SCHEMA_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    id: str
+    title: str
+    applies_to: str
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    started_at: datetime
+    finished_at: datetime
+    inventory_path: str
+    inventory_sha256: str
+    tool_version: str
+    checks: tuple[CheckInfo, ...] = ()
+    relationships: tuple[str, ...] = ()
+    interrupted: bool = False
+    #: Problems that are not about a target (a plugin that failed to load).
+    notices: tuple[str, ...] = field(default_factory=tuple)
+    #: The lowest status that makes the run fail (--fail-on).
+    fail_on: Status = Status.FAIL
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.findings)
+
+    def worst(self) -> Status:
+        return max((f.status for f in self.findings), key=lambda s: s.rank, default=Status.PASS)
+
+    def counts_as_failure(self, status: Status) -> bool:
+        return status is Status.FAIL or (self.fail_on is Status.WARN and status is Status.WARN)
+
+    def exit_code(self) -> int:
+        """0 nothing failed and everything could be checked; 1 a FAIL (or a WARN
+        with --fail-on warn); 3 no FAIL but something could not be checked;
+        130 the run was interrupted."""
+        if self.interrupted:
+            return 130
+        statuses = {f.status for f in self.findings}
+        if any(self.counts_as_failure(status) for status in statuses):
+            return 1
+        if Status.ERROR in statuses:
+            return 3
+        return 0
+
+
+class ReportFormat(ABC):
+    """Renders a Report as text in one format."""
+
+    name: ClassVar[str]
+    suffix: ClassVar[str]
+
+    @abstractmethod
+    def render(self, report: Report) -> str:
+        """The report as text. Callers use `text()`, which also redacts secrets."""
+
+    def text(self, report: Report) -> str:
+        return redact(self.render(report))
+
+    def write(self, report: Report, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.text(report), encoding="utf-8")
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Worst first, then by check and target: the order every format uses."""
+    return sorted(findings, key=lambda f: (-f.status.rank, f.check, f.target))

@@ -1,0 +1,341 @@
+"""Plan, gather, evaluate.
+
+1. Plan: for each selected check and each target it applies to, list the
+   facts it needs as (kind, subject) pairs. A hub server in 31 relationships
+   is still probed once per kind.
+2. Gather: run every needed probe concurrently on daemon worker threads, each
+   network operation bounded by the probe's timeout. A failed probe stores a
+   FactError; every other probe goes on.
+3. Evaluate: run each check (a pure function) on its targets. Missing facts
+   become ERROR findings naming the cause; a crashing plugin becomes an ERROR
+   finding too. Results are never dropped.
+
+Ctrl-C during gathering stops waiting, evaluates what was gathered (the rest
+is reported as interrupted) and returns a report marked `interrupted`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from fovalidate import __version__
+from fovalidate.check.interface import (
+    AppliesTo,
+    Check,
+    CheckContext,
+    RelationshipTarget,
+    RelayTarget,
+    ServerTarget,
+    Target,
+)
+from fovalidate.findings import Finding, Status
+from fovalidate.inventory.loader import LoadedInventory
+from fovalidate.probes import load_probes
+from fovalidate.probes.interface import (
+    Cause,
+    FactError,
+    FactResult,
+    FactUnavailable,
+    FactView,
+    Probe,
+    ProbeContext,
+    ProbeFailed,
+)
+from fovalidate.reports.interface import CheckInfo, Report
+from fovalidate.secrets import CredentialStore, redact
+
+FactKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    timeout: float = 5.0
+    workers: int = 0  # 0: one worker per probe task, up to MAX_WORKERS
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+MAX_WORKERS = 512
+
+
+class ProgressSink:
+    """Receives live progress; the CLI shows it on a terminal, CI gets nothing."""
+
+    def planned(self, subjects: Sequence[str], tasks: int) -> None: ...
+    def update(self, subject: str, text: str) -> None: ...
+    def finished(self, subject: str, kind: str, error: FactError | None) -> None: ...
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def build_targets(inventory: LoadedInventory, applies_to: AppliesTo) -> list[Target]:
+    model = inventory.model
+    if applies_to is AppliesTo.SERVER:
+        member_of: dict[str, list[str]] = {s.name: [] for s in model.servers}
+        for rel in model.relationships:
+            member_of[rel.primary].append(rel.name)
+            member_of[rel.partner].append(rel.name)
+        return [ServerTarget(s, tuple(member_of[s.name])) for s in model.servers]
+    if applies_to is AppliesTo.RELATIONSHIP:
+        return [
+            RelationshipTarget(rel, model.server(rel.primary), model.server(rel.partner))
+            for rel in model.relationships
+        ]
+    return [RelayTarget(relay, inventory.relay_files.get(relay.name, ())) for relay in model.relays]
+
+
+def _needed_facts(
+    check: Check, target: Target, probes: dict[str, type[Probe]], inventory: LoadedInventory
+) -> list[FactKey]:
+    keys: list[FactKey] = []
+    for kind in check.needs:
+        probe = probes.get(kind)
+        if probe is None:
+            continue  # reported as an ERROR finding at evaluation time
+        if probe.subject == "server":
+            keys.extend((kind, server.name) for server in target.servers)
+        elif isinstance(target, RelayTarget):
+            keys.append((kind, target.name))
+        else:
+            keys.extend((kind, relay.name) for relay in inventory.model.relays)
+    return keys
+
+
+# --------------------------------------------------------------------------- gathering
+
+
+def gather(
+    needed: Iterable[FactKey],
+    probes: dict[str, type[Probe]],
+    context: ProbeContext,
+    *,
+    workers: int = 0,
+    progress: ProgressSink | None = None,
+) -> tuple[dict[FactKey, FactResult], bool]:
+    """Gather facts concurrently. Returns (results, interrupted)."""
+    progress = progress or ProgressSink()
+    tasks = list(dict.fromkeys(needed))
+    results: dict[FactKey, FactResult] = {}
+    if not tasks:
+        return results, False
+    subjects_by_name = _subjects(context.inventory)
+    instances = {kind: cls() for kind, cls in probes.items()}
+    context.progress = progress.update
+    progress.planned(list(dict.fromkeys(subject for _, subject in tasks)), len(tasks))
+
+    pending: queue.Queue[FactKey] = queue.Queue()
+    done: queue.Queue[FactResult] = queue.Queue()
+    for task in tasks:
+        pending.put(task)
+
+    deadlines: dict[FactKey, float] = {}
+
+    def work() -> None:
+        while not context.cancelled.is_set():
+            try:
+                kind, subject = pending.get_nowait()
+            except queue.Empty:
+                return
+            probe, target = instances[kind], subjects_by_name[subject]
+            deadlines[(kind, subject)] = time.monotonic() + probe.deadline(target, context)
+            done.put(_run_probe(probe, kind, subject, target, context))
+
+    count = workers if workers > 0 else min(MAX_WORKERS, len(tasks))
+    for index in range(min(count, len(tasks))):
+        # Daemon threads: an interrupted run must be able to exit while a
+        # probe still waits on a silent host.
+        threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
+
+    interrupted = False
+    try:
+        while len(results) < len(tasks):
+            try:
+                result = done.get(timeout=0.2)
+            except queue.Empty:
+                _expire(deadlines, results, progress)
+                continue
+            key = (result.kind, result.subject)
+            if key not in results:  # not already given up on by the watchdog
+                results[key] = result
+                progress.finished(result.subject, result.kind, result.error)
+    except KeyboardInterrupt:
+        interrupted = True
+        context.cancelled.set()
+        while not done.empty():  # keep what finished meanwhile
+            result = done.get_nowait()
+            results[(result.kind, result.subject)] = result
+    return results, interrupted
+
+
+def _expire(
+    deadlines: dict[FactKey, float], results: dict[FactKey, FactResult], progress: ProgressSink
+) -> None:
+    """Give up on probes that overran their deadline (a safety net: the
+    network operations inside have their own, shorter timeouts)."""
+    now = time.monotonic()
+    for key, deadline in list(deadlines.items()):
+        if key not in results and now > deadline:
+            error = FactError(
+                Cause.TIMED_OUT,
+                "the host gave no complete answer in time",
+                "check that the host answers; raise --timeout for slow links",
+            )
+            results[key] = FactResult(key[0], key[1], error=error)
+            progress.finished(key[1], key[0], error)
+
+
+def _subjects(inventory: LoadedInventory) -> dict[str, Any]:
+    subjects: dict[str, Any] = {s.name: s for s in inventory.model.servers}
+    subjects.update({r.name: r for r in inventory.model.relays})
+    return subjects
+
+
+def _run_probe(probe: Probe, kind: str, name: str, subject: Any, context: ProbeContext) -> FactResult:
+    started = time.monotonic()
+    try:
+        value = probe.gather(subject, context)
+        return FactResult(kind, name, value=value, seconds=time.monotonic() - started)
+    except ProbeFailed as failed:
+        error = failed.error
+    except Exception as exc:  # a probe bug must not lose the other results
+        error = FactError(
+            Cause.UNEXPECTED,
+            redact(f"{type(exc).__name__}: {exc}"),
+            "this is a bug in fovalidate or a plugin; please report it with the report file",
+        )
+    return FactResult(kind, name, error=error, seconds=time.monotonic() - started)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate(check: Check, target: Target, facts: FactView, context: CheckContext) -> list[Finding]:
+    try:
+        findings = list(check.evaluate(target, facts, context))
+    except FactUnavailable as missing:
+        error = missing.error
+        verb = "skipped" if error.status is Status.SKIP else "could not check"
+        observed: dict[str, Any] = {"fact": missing.kind, "host": missing.subject, "cause": error.cause}
+        if error.excerpt:
+            observed["excerpt"] = error.excerpt
+        return [
+            check.finding(
+                target,
+                error.status,
+                f"{verb}: {missing.subject}: {error.cause}: {error.detail}",
+                observed=observed,
+                remediation=error.fix,
+            )
+        ]
+    except Exception as exc:
+        return [
+            check.finding(
+                target,
+                Status.ERROR,
+                f"the check itself failed: {type(exc).__name__}: {exc}",
+                remediation="this is a bug in the check plugin; please report it with the report file",
+            )
+        ]
+    if not findings:
+        findings = [check.finding(target, Status.SKIP, "nothing to check for this target")]
+    return findings
+
+
+def _redacted(finding: Finding) -> Finding:
+    """Scrub known secrets from every text a finding carries (hosts and
+    libraries sometimes echo credentials in error messages)."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, dict):
+            return {scrub(k): scrub(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [scrub(v) for v in value]
+        return value
+
+    return replace(
+        finding,
+        target=redact(finding.target),
+        message=redact(finding.message),
+        remediation=redact(finding.remediation),
+        observed=scrub(dict(finding.observed)),
+        expected=scrub(finding.expected),
+    )
+
+
+def run(
+    inventory: LoadedInventory,
+    checks: Sequence[Check],
+    options: RunOptions | None = None,
+    *,
+    credentials: CredentialStore | None = None,
+    progress: ProgressSink | None = None,
+    notices: Sequence[str] = (),
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> Report:
+    options = options or RunOptions()
+    started_at = clock()
+    registry = load_probes()
+    probes = registry.probes
+    plan: list[tuple[Check, Target]] = []
+    needed: list[FactKey] = []
+    for check in checks:
+        for target in build_targets(inventory, check.applies_to):
+            plan.append((check, target))
+            needed.extend(_needed_facts(check, target, probes, inventory))
+
+    context = ProbeContext(
+        inventory=inventory,
+        timeout=options.timeout,
+        options=options.options,
+        credentials=credentials or CredentialStore(),
+    )
+    results, interrupted = gather(needed, probes, context, workers=options.workers, progress=progress)
+
+    check_context = CheckContext(
+        thresholds=inventory.model.thresholds,
+        all_servers=tuple(inventory.model.servers),
+        all_relationships=tuple(inventory.model.relationships),
+        all_relays=tuple(inventory.model.relays),
+        options=options.options,
+    )
+    view = FactView(results)
+    findings: list[Finding] = []
+    missing_probe_notices = []
+    for check in checks:
+        unknown = [kind for kind in check.needs if kind not in probes]
+        if unknown:
+            missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
+    for check, target in plan:
+        unknown = [kind for kind in check.needs if kind not in probes]
+        if unknown:
+            findings.append(
+                check.finding(
+                    target,
+                    Status.ERROR,
+                    f"no probe provides the facts this check needs ({', '.join(unknown)})",
+                    remediation="install the plugin package that provides them",
+                )
+            )
+            continue
+        findings.extend(evaluate(check, target, view, check_context))
+
+    return Report(
+        findings=tuple(_redacted(f) for f in findings),
+        started_at=started_at,
+        finished_at=clock(),
+        inventory_path=str(inventory.path),
+        inventory_sha256=inventory.sha256,
+        tool_version=__version__,
+        checks=tuple(CheckInfo(c.id, c.title, str(c.applies_to)) for c in checks),
+        relationships=tuple(r.name for r in inventory.model.relationships),
+        interrupted=interrupted,
+        notices=(*notices, *registry.errors, *missing_probe_notices),
+    )
