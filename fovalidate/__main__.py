@@ -1,0 +1,5 @@
+"""`python -m fovalidate`."""
+
+from fovalidate.cli import main
+
+main()

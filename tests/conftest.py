@@ -1,0 +1,1 @@
+"""Shared fixtures. Peer fixtures live in tests/peers/."""

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them all (lint, then pytest).
+#
+#   sudo tests/run-all.sh            # from the repository root, on Debian 12
+#
+# As root it installs the Debian packages that provide real protocol peers
+# (chrony + libfaketime, dnsmasq, nftables, iproute2) with service start-up
+# blocked, so no daemon touches the host clock or port 53. Without root,
+# tests that need those peers or network namespaces are skipped with a reason;
+# CI runs as root with FOVALIDATE_REQUIRE_PEERS=1, where a skip is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(chrony libfaketime dnsmasq nftables iproute2 openssl python3-venv python3-dev gcc)
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        # Keep apt from starting chronyd (it would discipline the host clock) or dnsmasq (port 53).
+        created_policy=0
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+            chmod +x /usr/sbin/policy-rc.d
+            created_policy=1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    fi
+fi
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+"$VENV/bin/python" -m pip install -q -e ".[test]"
+
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+# pytest exits 5 when it collects nothing; set -e makes that a failure too.
+exec "$VENV/bin/python" -m pytest "$@"
