@@ -198,10 +198,7 @@ def run_and_report(
         from fovalidate.reports.console import ConsoleFormat
         from fovalidate.secrets import redact
 
-        console = _stdout()
-        with console.capture() as capture:
-            ConsoleFormat().print(report, console, verbose=verbose)
-        sys.stdout.write(redact(capture.get()))
+        sys.stdout.write(redact(ConsoleFormat().capture(report, _stdout(), verbose=verbose)))
     return report.exit_code()
 
 

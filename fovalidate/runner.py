@@ -336,6 +336,9 @@ def run(
         tool_version=__version__,
         checks=tuple(CheckInfo(c.id, c.title, str(c.applies_to)) for c in checks),
         relationships=tuple(r.name for r in inventory.model.relationships),
+        relationship_labels={
+            r.name: f"{r.mode}, {r.primary} <-> {r.partner}" for r in inventory.model.relationships
+        },
         interrupted=interrupted,
         notices=(*notices, *registry.errors, *missing_probe_notices),
     )

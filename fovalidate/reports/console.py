@@ -13,8 +13,8 @@ import io
 from collections.abc import Iterable
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from fovalidate.findings import STATUS_ORDER, Finding, Status
@@ -33,31 +33,31 @@ VERDICT = {
     3: ("INCOMPLETE: nothing failed, but some checks could not run", "bold magenta"),
     130: ("INTERRUPTED: partial report", "bold yellow"),
 }
+INDENT = 7
 
 
-def _table(findings: Iterable[Finding], *, verbose: bool) -> Table:
-    table = Table(show_header=True, header_style="bold", expand=True, box=None, pad_edge=False)
-    table.add_column("status", no_wrap=True, width=6)
-    table.add_column("check", no_wrap=True, style="cyan")
-    table.add_column("target", overflow="fold", max_width=32)
-    table.add_column("finding", overflow="fold", ratio=1)
-    for finding in findings:
-        if finding.status is Status.PASS and not verbose:
-            detail = Text(finding.message)
-        else:
-            detail = Text(finding.message)
-            if finding.location:
-                detail.append(f"\nat {finding.location}", style="dim")
-            if finding.remediation and finding.status is not Status.PASS:
-                detail.append("\nfix: ", style="bold")
-                detail.append(finding.remediation)
-        table.add_row(
-            Text(finding.status.value.upper(), style=STYLE[finding.status]),
-            Text(finding.check),
-            Text(finding.target),
-            detail,
-        )
-    return table
+def _finding_block(finding: Finding, *, verbose: bool) -> RenderableType:
+    head = Text()
+    head.append(f"{finding.status.value.upper():<6}", style=STYLE[finding.status])
+    head.append(finding.check, style="cyan")
+    head.append("  ")
+    head.append(finding.target, style="bold")
+    body = Text(finding.message)
+    if finding.location:
+        body.append(f"\nat {finding.location}", style="dim")
+    if finding.remediation and (finding.status is not Status.PASS or verbose):
+        body.append("\nfix: ", style="bold")
+        body.append(finding.remediation)
+    if verbose and finding.observed:
+        observed = ", ".join(f"{key}={value}" for key, value in finding.observed.items())
+        body.append(f"\nobserved: {observed}", style="dim")
+    return Group(head, Padding(body, (0, 0, 0, INDENT), expand=False))
+
+
+def _section(title: str, findings: Iterable[Finding], *, verbose: bool) -> list[RenderableType]:
+    parts: list[RenderableType] = [Rule(Text(title), align="left", style="blue")]
+    parts.extend(_finding_block(finding, verbose=verbose) for finding in findings)
+    return parts
 
 
 def summary_text(report: Report) -> Text:
@@ -66,13 +66,12 @@ def summary_text(report: Report) -> Text:
     for index, status in enumerate(STATUS_ORDER):
         if index:
             text.append(" · ")
-        text.append(
-            f"{summary[status.value]} {status.value}", style=STYLE[status] if summary[status.value] else "dim"
-        )
+        count = summary[status.value]
+        text.append(f"{count} {status.value}", style=STYLE[status] if count else "dim")
     verdict, style = VERDICT[report.exit_code()]
-    text.append("   ")
+    text.append("\n")
     text.append(verdict, style=style)
-    text.append(f" (exit {report.exit_code()})", style="dim")
+    text.append(f" (exit code {report.exit_code()})", style="dim")
     return text
 
 
@@ -85,20 +84,19 @@ def renderables(report: Report, *, verbose: bool = False) -> list[RenderableType
         if not group:
             continue
         shown.update(id(f) for f in group)
-        parts.append(Rule(Text(f"relationship {relationship}"), align="left", style="blue"))
-        parts.append(_table(group, verbose=verbose))
+        label = report.relationship_labels.get(relationship, "")
+        title = f"relationship {relationship}" + (f" ({label})" if label else "")
+        parts.extend(_section(title, group, verbose=verbose))
     rest = [f for f in findings if id(f) not in shown]
     if rest:
-        parts.append(
-            Rule(Text("other targets" if report.relationships else "findings"), align="left", style="blue")
-        )
-        parts.append(_table(rest, verbose=verbose))
+        title = "servers and relays outside any relationship" if report.relationships else "findings"
+        parts.extend(_section(title, rest, verbose=verbose))
     for notice in report.notices:
         parts.append(Text(f"notice: {notice}", style="yellow"))
     if report.interrupted:
         parts.append(
             Text(
-                "The run was interrupted (Ctrl-C); hosts not yet probed are reported as errors.",
+                "The run was interrupted (Ctrl-C); facts not yet gathered are reported as errors.",
                 style="bold yellow",
             )
         )
@@ -114,8 +112,13 @@ class ConsoleFormat(ReportFormat):
     def print(self, report: Report, console: Console, *, verbose: bool = False) -> None:
         console.print(Group(*renderables(report, verbose=verbose)))
 
+    def capture(self, report: Report, console: Console, *, verbose: bool = False) -> str:
+        """The report as `console` would print it (colours included when the
+        console has them), without the padding rich leaves at line ends."""
+        with console.capture() as captured:
+            self.print(report, console, verbose=verbose)
+        return "".join(line.rstrip() + "\n" for line in captured.get().splitlines())
+
     def render(self, report: Report) -> str:
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=120, no_color=True, force_terminal=False, highlight=False)
-        self.print(report, console)
-        return buffer.getvalue()
+        console = Console(file=io.StringIO(), width=100, no_color=True, force_terminal=False, highlight=False)
+        return self.capture(report, console)

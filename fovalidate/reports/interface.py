@@ -7,7 +7,7 @@ All text goes through `fovalidate.secrets.redact` before it is written.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,8 @@ class Report:
     tool_version: str
     checks: tuple[CheckInfo, ...] = ()
     relationships: tuple[str, ...] = ()
+    #: Short description per relationship ("load-balance, dhcp1 <-> dhcp2").
+    relationship_labels: Mapping[str, str] = field(default_factory=dict)
     interrupted: bool = False
     #: Problems that are not about a target (a plugin that failed to load).
     notices: tuple[str, ...] = field(default_factory=tuple)
