@@ -548,6 +548,20 @@ def _cross_checks(model: Inventory, source: str, positions: _Positions) -> list[
                             "list each scope once",
                         )
                 seen.append(scope)
+    # A scope can be in one relationship at a time (Windows error 20113).
+    claimed: dict[ipaddress.IPv4Network, str] = {}
+    for index, relationship in enumerate(model.relationships):
+        if not isinstance(relationship.scopes, list):
+            continue
+        for scope_index, scope in enumerate(relationship.scopes):
+            owner = next((name for net, name in claimed.items() if net.overlaps(scope)), None)
+            if owner is not None and owner != relationship.name:
+                add(
+                    ("relationships", index, "scopes", scope_index),
+                    f"scope {scope} is also listed in relationship {owner!r}",
+                    "a scope can belong to one failover relationship at a time; remove it from one of them",
+                )
+            claimed.setdefault(scope, relationship.name)
     relay_names: set[str] = set()
     for index, relay in enumerate(model.relays):
         if relay.name in relay_names:
