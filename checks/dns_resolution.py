@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fovalidate_checks import references as ref
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.dns import Lookup
 from fovalidate.probes.interface import FactView
+
+if TYPE_CHECKING:
+    # Only for annotations: importing the probe module at run time would pull
+    # dnspython into `fovalidate checks` and `explain` (see bench/startup.py).
+    from fovalidate.probes.dns import Lookup
 
 _CANNOT_TELL = ("timeout", "refused", "error")
 
