@@ -44,8 +44,10 @@ def parse_dns_server(text: str) -> tuple[str, int]:
     text = text.strip()
     port = 53
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest.startswith(":"):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("write an IPv6 resolver as [ADDRESS] or [ADDRESS]:PORT")
+        if rest:
             port = int(rest[1:])
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
