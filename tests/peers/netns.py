@@ -2,7 +2,7 @@
 
 Layout (root only):
 
-    fovt-<pid>-c (client)  198.18.47.1/24 --veth-- 198.18.47.2/24  fovt-<pid>-s (server)
+    fovt-<pid>-c (client)  198.18.47.1/24 --veth-- 198.18.47.2-9/24  fovt-<pid>-s (server)
 
 198.18.0.0/15 is the range reserved for network benchmark tests (RFC 2544);
 here it exists only on this veth pair, and the client namespace has no
@@ -28,6 +28,8 @@ from peers.process import Daemon, start_daemon
 PREFIX = "fovt-"
 CLIENT_ADDRESS = "198.18.47.1"
 SERVER_ADDRESS = "198.18.47.2"
+#: All addresses of the server namespace (an inventory needs one per server).
+SERVER_ADDRESSES = tuple(f"198.18.47.{host}" for host in range(2, 10))
 #: An address with no route in the client namespace (ENETUNREACH, nothing sent).
 NO_ROUTE_ADDRESS = "198.19.47.9"
 OPEN_PORT, DROP_PORT, REJECT_PORT, CLOSED_PORT = 7647, 7648, 7649, 7650
@@ -119,7 +121,8 @@ def create_pair(folder: Path) -> NamespacePair:
             "peer", "name", server_if, "netns", pair.server,
         )  # fmt: skip
         ip("-n", pair.client, "addr", "add", f"{CLIENT_ADDRESS}/24", "dev", client_if)
-        ip("-n", pair.server, "addr", "add", f"{SERVER_ADDRESS}/24", "dev", server_if)
+        for address in SERVER_ADDRESSES:
+            ip("-n", pair.server, "addr", "add", f"{address}/24", "dev", server_if)
         ip("-n", pair.client, "link", "set", client_if, "up")
         ip("-n", pair.server, "link", "set", server_if, "up")
         rules = folder / "rules.nft"
@@ -130,7 +133,7 @@ def create_pair(folder: Path) -> NamespacePair:
         )  # fmt: skip
         ready_flag = folder / "listener.log"
         pair.listener = start_daemon(
-            f"listener {SERVER_ADDRESS}:{OPEN_PORT}",
+            f"listener *:{OPEN_PORT} in {pair.server}",
             [
                 "ip",
                 "netns",
@@ -139,7 +142,7 @@ def create_pair(folder: Path) -> NamespacePair:
                 sys.executable,
                 "-c",
                 _LISTENER,
-                SERVER_ADDRESS,
+                "0.0.0.0",
                 str(OPEN_PORT),
             ],
             log_path=ready_flag,
