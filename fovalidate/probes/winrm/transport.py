@@ -1,0 +1,890 @@
+"""The WinRM client transport: one pywinrm shell per server, many scripts.
+
+`WinRMSession` opens one WinRS shell (`winrm.protocol.Protocol.open_shell`)
+and runs each fact script in it as `powershell.exe ... -EncodedCommand`.
+`winrm.Session.run_ps` is not used: it opens and closes a shell (and, with
+NTLM, authenticates again) for every script.
+
+Choices and why:
+
+- **Code page 65001.** A WinRS shell defaults to code page 437, which garbles
+  any non-English text (localised service names, w32tm labels).
+- **Own wall-clock deadline.** pywinrm retries a Receive that ended with the
+  WS-Management OperationTimeout fault forever. Each script here has a
+  deadline of `max(timeout, operation_timeout)` seconds (`script_timeout`),
+  and every HTTP request is given only the time that is left, so a hung
+  command ends as a TIMED_OUT error naming the host.
+- **Never unencrypted.** Over http the session insists on NTLM or Kerberos
+  message encryption (pywinrm `message_encryption="always"`); Basic and
+  certificate authentication are refused over http even if the inventory
+  model was bypassed. Proxies from the environment are ignored: WinRM
+  traffic goes straight to the server's address.
+- **Certificate names.** The session connects to the server's `address`.
+  The certificate is checked against the server's `fqdn` when the inventory
+  gives one (Windows' HTTPS listener certificates are issued to the
+  computer's DNS name), otherwise against the address itself. No DNS lookup
+  is made for this.
+- **Few requests.** Full fact sets should cost at most 10 HTTP requests per
+  server. Over http, NTLM sends its first token with the first request (one
+  round trip fewer than requests-ntlm, which waits for a 401 first).
+  A finished command is not sent a Signal(terminate): the shell is deleted
+  at `close()`, which releases everything its commands held. MS-WSMV says
+  a client "MUST" send terminate before a new command; whether Windows
+  enforces that is UNCONFIRMED, so if a Command is refused while an earlier
+  command is still unsignalled, the session sends the Signal and retries the
+  Command once. A command that is abandoned (timeout, oversized output) is
+  always signalled, so the PowerShell process on the server is stopped.
+
+Every failure is raised as `ProbeFailed(FactError(...))` with a plain cause
+and a fix that name the host; passwords never appear in any message.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import os
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fovalidate.inventory.model import Server, WinRMSettings
+from fovalidate.probes.interface import Cause, FactError, ProbeFailed
+from fovalidate.secrets import MissingPassword, redact, register_secret
+
+if TYPE_CHECKING:
+    import requests
+    from winrm.protocol import Protocol
+
+    from fovalidate.secrets import CredentialStore
+
+#: cmd.exe's limit for the whole command line WinRM runs (WinRS starts it through cmd.exe).
+MAX_COMMAND_LINE = 8191
+#: Output above this size (stdout plus stderr, one script) is abandoned as unreadable.
+DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
+#: How long close() may spend on Signal/Delete.
+_CLOSE_BUDGET = 5.0
+_EXCERPT = 300
+
+_POWERSHELL = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
+
+
+def encode_command(script: str) -> str:
+    """The exact command line sent for `script`.
+
+    powershell.exe -NoProfile -NonInteractive -EncodedCommand <base64 of UTF-16LE>
+    """
+    return _POWERSHELL + base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+@dataclass(frozen=True)
+class ScriptOutput:
+    """What one script printed, and when (local clock) it ran."""
+
+    stdout: bytes
+    stderr: bytes
+    exit_code: int
+    #: time.time() just before the Command request was sent
+    sent_at: float
+    #: time.time() when the last Receive answer arrived
+    received_at: float
+
+
+def resolve_password(server: Server, credentials: CredentialStore | None) -> str | None:
+    """The password for `server`'s WinRM account, or ProbeFailed(MISSING_CREDENTIALS).
+
+    Kerberos (ticket cache) and certificate authentication need none.
+    """
+    settings = server.winrm
+    if settings.transport in ("kerberos", "certificate"):
+        return None
+    if not settings.username:
+        raise ProbeFailed(_no_username(server))
+    if credentials is None:
+        value = os.environ.get(settings.password_env) if settings.password_env else None
+        if value:
+            register_secret(value)
+            return value
+        raise ProbeFailed(
+            FactError(
+                Cause.MISSING_CREDENTIALS,
+                f"no password for {settings.username} (needed for WinRM to {_label(server)})",
+                f"set the environment variable {settings.password_env}"
+                if settings.password_env
+                else "set winrm.password_env to the name of an environment variable that holds it",
+            )
+        )
+    try:
+        return credentials.password_for(settings.username, settings.password_env)
+    except MissingPassword as exc:
+        raise ProbeFailed(
+            FactError(
+                Cause.MISSING_CREDENTIALS,
+                f"no password for {exc.username} (needed for WinRM to {_label(server)})",
+                exc.hint,
+            )
+        ) from None
+
+
+class WinRMSession:
+    """One WinRM shell per server, reused for all of that server's scripts.
+
+    Built on winrm.protocol.Protocol, not Session.run_ps (which opens and
+    closes a shell per call).
+
+    `timeout` is the run's network timeout: it bounds TCP connects and is
+    the floor of each script's deadline (`script_timeout`). The first
+    failure to open the shell is remembered: later calls raise it again at
+    once instead of knocking on the same closed door. Not thread-safe: one
+    thread drives one session.
+    """
+
+    def __init__(
+        self,
+        server: Server,
+        *,
+        password: str | None,
+        timeout: float,
+        script_timeout: float | None = None,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+    ):
+        self.server = server
+        self.settings: WinRMSettings = server.winrm
+        self.timeout = float(timeout)
+        self.script_timeout = (
+            float(script_timeout)
+            if script_timeout is not None
+            else max(self.timeout, float(self.settings.operation_timeout))
+        )
+        self.max_output = max_output
+        #: HTTP requests sent so far (authentication round trips included).
+        self.requests = 0
+        if password:
+            register_secret(password)
+        self._password = password
+        self._protocol: Protocol | None = None
+        self._shell_id: str | None = None
+        #: A finished command that was not sent Signal(terminate) (see the module docstring).
+        self._unsignalled: str | None = None
+        self._failure: FactError | None = None
+        #: Absolute time.monotonic() by which the current operation must end.
+        self._deadline: float | None = None
+
+    # -- public API -------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """How messages name the server: "dhcp1 (10.0.0.5)"."""
+        return _label(self.server)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.settings.scheme}://{self.server.address}:{self.settings.effective_port}/wsman"
+
+    @property
+    def is_open(self) -> bool:
+        return self._shell_id is not None
+
+    def budget(self, scripts: int) -> float:
+        """Worst-case seconds for open + `scripts` scripts + close (for a probe's deadline)."""
+        return self.script_timeout * (scripts + 1) + _CLOSE_BUDGET + self.timeout
+
+    def open(self) -> None:
+        """Authenticate and create the shell (code page 65001). Raises ProbeFailed."""
+        if self._shell_id is not None:
+            return
+        if self._failure is not None:
+            raise ProbeFailed(self._failure)
+        try:
+            self._protocol = self._build_protocol()
+            self._deadline = time.monotonic() + self.script_timeout
+            self._shell_id = self._protocol.open_shell(codepage=65001, noprofile=True)
+        except ProbeFailed as exc:
+            self._failure = exc.error
+            self._drop_transport()
+            raise
+        except Exception as exc:  # every library error becomes a plain cause
+            self._failure = self._explain(exc, "opening a WinRM shell")
+            self._drop_transport()
+            raise ProbeFailed(self._failure) from None
+        finally:
+            self._deadline = None
+
+    def run_script(self, script: str, *, name: str) -> ScriptOutput:
+        """Run one PowerShell script in the shell and wait for it (at most `script_timeout`)."""
+        command = encode_command(script)
+        if len(command) > MAX_COMMAND_LINE:
+            raise ProbeFailed(
+                FactError(
+                    Cause.UNEXPECTED,
+                    f"the script {name!r} encodes to {len(command)} characters, over the "
+                    f"{MAX_COMMAND_LINE}-character command-line limit of cmd.exe",
+                    "this is a bug in fovalidate: please report it",
+                )
+            )
+        self.open()
+        assert self._protocol is not None and self._shell_id is not None
+        self._deadline = time.monotonic() + self.script_timeout
+        command_id: str | None = None
+        try:
+            sent_at = time.time()
+            command_id = self._start(command)
+            stdout, stderr, exit_code = self._collect(command_id, name)
+            received_at = time.time()
+            self._unsignalled = command_id
+            return ScriptOutput(stdout, stderr, exit_code, sent_at, received_at)
+        except ProbeFailed as exc:
+            self._abandon(command_id, exc.error, link_broken=exc.error.cause == Cause.TIMED_OUT)
+            raise
+        except Exception as exc:
+            from winrm.exceptions import WSManFaultError
+
+            error = self._explain(exc, f"running the script {name!r}")
+            # A fault is an answer: the shell still works. Anything else (a
+            # timed-out or broken HTTP exchange) leaves the connection, and
+            # over http the NTLM sealing sequence, in an unknown state.
+            self._abandon(command_id, error, link_broken=not isinstance(exc, WSManFaultError))
+            raise ProbeFailed(error) from None
+        finally:
+            self._deadline = None
+
+    def close(self) -> None:
+        """Delete the shell and drop the connection. Never raises."""
+        protocol, shell_id = self._protocol, self._shell_id
+        self._shell_id = None
+        self._unsignalled = None
+        if protocol is not None and shell_id is not None:
+            self._deadline = time.monotonic() + min(self.timeout, _CLOSE_BUDGET)
+            try:
+                protocol.close_shell(shell_id, close_session=False)
+            except Exception:
+                pass  # the server drops idle shells itself; nothing to report
+            finally:
+                self._deadline = None
+        self._drop_transport()
+
+    def __enter__(self) -> WinRMSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- commands ---------------------------------------------------------
+
+    def _start(self, command: str) -> str:
+        from winrm.exceptions import WSManFaultError
+
+        assert self._protocol is not None and self._shell_id is not None
+        try:
+            return self._protocol.run_command(self._shell_id, command)
+        except WSManFaultError:
+            if self._unsignalled is None:
+                raise
+            # Maybe this server does enforce MS-WSMV's "terminate before a new
+            # command": acknowledge the earlier command and try once more.
+            self._signal(self._unsignalled)
+            self._unsignalled = None
+            return self._protocol.run_command(self._shell_id, command)
+
+    def _collect(self, command_id: str, name: str) -> tuple[bytes, bytes, int]:
+        from winrm.exceptions import WinRMOperationTimeoutError
+
+        assert self._protocol is not None and self._shell_id is not None
+        stdout: list[bytes] = []
+        stderr: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() >= (self._deadline or 0):
+                raise ProbeFailed(self._timed_out(name))
+            try:
+                out, err, exit_code, done = self._protocol.get_command_output_raw(self._shell_id, command_id)
+            except WinRMOperationTimeoutError:
+                continue  # the command is still running; the deadline decides
+            stdout.append(out)
+            stderr.append(err)
+            size += len(out) + len(err)
+            if size > self.max_output:
+                raise ProbeFailed(
+                    FactError(
+                        Cause.BAD_OUTPUT,
+                        f"the script {name!r} on {self.host} printed more than "
+                        f"{self.max_output // 1024} KiB; fovalidate stopped reading",
+                        "run the script by hand on the server to see why its answer is so large",
+                        excerpt=_excerpt(b"".join(stdout) or b"".join(stderr)),
+                    )
+                )
+            if done:
+                return b"".join(stdout), b"".join(stderr), exit_code
+
+    def _abandon(self, command_id: str | None, error: FactError, *, link_broken: bool) -> None:
+        """After a failed script: stop its process; give up the shell if the link is unusable."""
+        if link_broken:
+            # Later scripts get this error at once instead of failing in confusing ways.
+            self._failure = error
+        if command_id is not None and error.cause in (Cause.TIMED_OUT, Cause.BAD_OUTPUT):
+            self._deadline = time.monotonic() + min(self.timeout, _CLOSE_BUDGET)
+            with contextlib.suppress(Exception):  # the shell is deleted (or expires) anyway
+                self._signal(command_id)
+        if link_broken:
+            self.close()
+
+    def _signal(self, command_id: str) -> None:
+        assert self._protocol is not None and self._shell_id is not None
+        self._protocol.cleanup_command(self._shell_id, command_id)
+
+    # -- building the pywinrm protocol -------------------------------------
+
+    def _build_protocol(self) -> Protocol:
+        settings = self.settings
+        if settings.scheme == "http" and settings.transport not in ("ntlm", "kerberos"):
+            raise ProbeFailed(
+                FactError(
+                    Cause.NOT_CONFIGURED,
+                    f"transport {settings.transport} over http would send credentials to {self.host} "
+                    "in clear text; fovalidate does not do that",
+                    "use scheme: https, or transport: ntlm or kerberos "
+                    "(their messages are encrypted over http)",
+                )
+            )
+        if settings.transport in ("ntlm", "basic"):
+            if not settings.username:
+                raise ProbeFailed(_no_username(self.server))
+            if self._password is None:
+                raise ProbeFailed(
+                    FactError(
+                        Cause.MISSING_CREDENTIALS,
+                        f"no password for {settings.username} (needed for WinRM to {self.host})",
+                        f"set the environment variable {settings.password_env}"
+                        if settings.password_env
+                        else "set winrm.password_env, store the password in the keyring, or use --ask-pass",
+                    )
+                )
+        if settings.transport == "kerberos":
+            self._require_kerberos()
+        cert_pem = key_pem = None
+        if settings.transport == "certificate":
+            cert_pem = str(self._existing_file(settings.cert_pem, "cert_pem"))
+            key_pem = str(self._existing_file(settings.cert_key_pem, "cert_key_pem"))
+        ca_trust: str | None = None
+        if (
+            settings.scheme == "https"
+            and settings.server_cert_validation == "validate"
+            and settings.ca_trust_path
+        ):
+            ca_trust = str(self._existing_file(settings.ca_trust_path, "ca_trust_path"))
+
+        from winrm.protocol import Protocol
+
+        operation = max(1, round(settings.operation_timeout))
+        protocol = Protocol(
+            self.endpoint,
+            transport=settings.transport,
+            username=settings.username,
+            password=self._password,
+            ca_trust_path=ca_trust,  # None: never take a CA bundle from the environment
+            cert_pem=cert_pem,
+            cert_key_pem=key_pem,
+            server_cert_validation=settings.server_cert_validation,
+            # pywinrm wants whole seconds with read > operation; the real read
+            # timeout (a float, capped by the deadline) is applied per request.
+            read_timeout_sec=max(operation + 1, int(settings.read_timeout + 0.999)),
+            operation_timeout_sec=operation,
+            kerberos_hostname_override=self.server.fqdn if settings.transport == "kerberos" else None,
+            message_encryption="always" if settings.scheme == "http" else "auto",
+            proxy=None,
+        )
+        protocol.transport = _build_transport(protocol, self)
+        return protocol
+
+    def _require_kerberos(self) -> None:
+        import winrm.transport
+
+        if not winrm.transport.HAVE_KERBEROS:
+            raise ProbeFailed(
+                FactError(
+                    Cause.NOT_CONFIGURED,
+                    f"transport: kerberos is set for {self.host}, "
+                    "but the Kerberos libraries are not installed",
+                    "install the optional extra: pip install 'fovalidate[kerberos]' (it needs the system's "
+                    "Kerberos development files, e.g. apt install libkrb5-dev), get a ticket with kinit, "
+                    "or use transport: ntlm",
+                )
+            )
+        if not self.server.fqdn:
+            raise ProbeFailed(
+                FactError(
+                    Cause.NOT_CONFIGURED,
+                    f"Kerberos needs the DNS name of {self.host} (its service principal is HTTP/<name>)",
+                    f"set fqdn: for {self.server.name} in the inventory, or use transport: ntlm",
+                )
+            )
+
+    def _existing_file(self, path: Path | None, key: str) -> Path:
+        if path is None or not Path(path).is_file():
+            state = "not set" if path is None else f"{path}, which is not a file"
+            raise ProbeFailed(
+                FactError(
+                    Cause.NOT_CONFIGURED,
+                    f"winrm.{key} for {self.server.name} is {state}",
+                    f"point winrm.{key} at a PEM file",
+                )
+            )
+        return Path(path)
+
+    def _drop_transport(self) -> None:
+        protocol, self._protocol = self._protocol, None
+        if protocol is not None:
+            with contextlib.suppress(Exception):
+                protocol.transport.close_session()
+
+    # -- time budget, used by the transport for every HTTP request ------------
+
+    def _request_timeouts(self) -> tuple[float, float]:
+        """(connect, read) timeouts for the next HTTP request."""
+        connect = min(self.timeout, float(self.settings.read_timeout))
+        read = float(self.settings.read_timeout)
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise _DeadlinePassed()
+            connect, read = min(connect, left), min(read, left)
+        return max(connect, 0.01), max(read, 0.01)
+
+    # -- turning exceptions into plain causes ---------------------------------
+
+    def _timed_out(self, doing: str) -> FactError:
+        return FactError(
+            Cause.TIMED_OUT,
+            f"{self.host} did not finish {doing} within {self.script_timeout:g}s",
+            "the server may be overloaded, or the script hangs there; raise winrm.operation_timeout "
+            "(and read_timeout) for slow servers, or run the script by hand on the server",
+        )
+
+    def _explain(self, exc: BaseException, doing: str) -> FactError:
+        """A FactError for any exception raised while talking to the server."""
+        error = _classify(self, exc, doing)
+        return FactError(error.cause, redact(error.detail), redact(error.fix), error.status, error.excerpt)
+
+
+class _DeadlinePassed(Exception):
+    """Raised before an HTTP request when the operation's time is up."""
+
+
+# -- HTTP layer: pywinrm's Transport with request counting and per-request timeouts --------
+
+
+def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
+    """A copy of pywinrm's Transport that counts requests and obeys the owner's deadline."""
+    import requests
+    import requests.adapters
+    from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+    from winrm.transport import Transport
+
+    fqdn = owner.server.fqdn if owner.settings.scheme == "https" else None
+
+    class CountingAdapter(requests.adapters.HTTPAdapter):
+        """Counts every request, NTLM handshake resends included (they go through the adapter)."""
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            if fqdn:
+                # Connect to the address, but check the certificate against the DNS name.
+                kwargs["server_hostname"] = fqdn
+            super().init_poolmanager(*args, **kwargs)
+
+        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+            owner.requests += 1
+            return super().send(request, *args, **kwargs)
+
+    class SessionTransport(Transport):
+        def build_session(self) -> requests.Session:
+            if self.session is None:
+                settings = owner.settings
+                if settings.transport == "ntlm" and settings.scheme == "http":
+                    # pywinrm sets requests-ntlm up and, for http, immediately
+                    # sends an empty message to establish the sealing keys;
+                    # swap in the first-token-up-front variant before that.
+                    self._early_ntlm = True
+            return super().build_session()
+
+        def setup_encryption(self, session: requests.Session) -> None:
+            _mount(session)
+            if getattr(self, "_early_ntlm", False):
+                session.auth = _early_ntlm_auth(owner.settings.username or "", owner._password or "")
+            super().setup_encryption(session)
+
+        def _send_message_request(
+            self, session: requests.Session, prepared_request: requests.PreparedRequest
+        ) -> requests.Response:
+            _mount(session)
+            connect, read = owner._request_timeouts()
+            try:
+                response = session.send(prepared_request, timeout=(connect, read))
+                response.raise_for_status()
+                return response
+            except requests.HTTPError as ex:
+                if ex.response.status_code == 401:
+                    raise InvalidCredentialsError(
+                        "the specified credentials were rejected by the server"
+                    ) from None
+                text = self._get_message_response_text(ex.response) if ex.response.content else b""
+                raise WinRMTransportError(
+                    "http", ex.response.status_code, text.decode("utf-8", "replace")
+                ) from None
+
+    def _mount(session: requests.Session) -> None:
+        if not isinstance(session.get_adapter("https://"), CountingAdapter):
+            session.mount("https://", CountingAdapter())
+            session.mount("http://", CountingAdapter())
+
+    old = protocol.transport
+    transport = SessionTransport(
+        endpoint=old.endpoint,
+        username=old.username,
+        password=old.password,
+        service=old.service,
+        ca_trust_path=old.ca_trust_path,
+        cert_pem=old.cert_pem,
+        cert_key_pem=old.cert_key_pem,
+        read_timeout_sec=old.read_timeout_sec,
+        server_cert_validation=old.server_cert_validation,
+        kerberos_delegation=old.kerberos_delegation,
+        kerberos_hostname_override=old.kerberos_hostname_override,
+        auth_method=old.auth_method,
+        message_encryption=old.message_encryption,
+        send_cbt=old.send_cbt,
+        proxy=old.proxy,
+    )
+    return transport
+
+
+def _early_ntlm_auth(username: str, password: str) -> Any:
+    """NTLM for plain http that sends its Negotiate token with the first request.
+
+    requests-ntlm first sends the request bare, waits for the 401, then
+    starts NTLM: one round trip more. Over http there is no TLS channel
+    binding to wait for, so the first token can go at once. The object
+    keeps requests-ntlm's `session_security` shape, which pywinrm's message
+    encryption uses to seal and unseal.
+    """
+    import spnego
+    from requests_ntlm import HttpNtlmAuth
+    from requests_ntlm.requests_ntlm import ShimSessionSecurity
+
+    class EarlyNtlmAuth(HttpNtlmAuth):
+        def __init__(self) -> None:
+            super().__init__(username, password, send_cbt=False)
+            self._context: Any = None
+
+        def __call__(self, request: Any) -> Any:
+            request.headers["Connection"] = "Keep-Alive"
+            if self.session_security is None:
+                self._context = spnego.client(
+                    username,
+                    password,
+                    protocol="ntlm",
+                    service="http",
+                    options=spnego.NegotiateOptions.use_ntlm,
+                )
+                token = base64.b64encode(self._context.step() or b"").decode()
+                request.headers["Authorization"] = f"Negotiate {token}"
+                request.register_hook("response", self._answer_challenge)
+            return request
+
+        def _answer_challenge(self, response: Any, **kwargs: Any) -> Any:
+            if response.status_code != 401 or self._context is None or self._context.complete:
+                return response
+            challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
+            if challenge is None:
+                return response  # no challenge: the server refused NTLM outright
+            _ = response.content  # read it so the connection can be reused
+            response.raw.release_conn()
+            request = response.request.copy()
+            token = base64.b64encode(self._context.step(challenge) or b"").decode()
+            request.headers["Authorization"] = f"Negotiate {token}"
+            final = response.connection.send(request, **kwargs)
+            final.history.append(response)
+            self.session_security = ShimSessionSecurity(self._context)
+            return final
+
+    return EarlyNtlmAuth()
+
+
+def _negotiate_token(header: str) -> bytes | None:
+    for part in header.split(","):
+        scheme, _, value = part.strip().partition(" ")
+        if scheme.lower() in ("negotiate", "ntlm") and value.strip():
+            try:
+                return base64.b64decode(value.strip())
+            except ValueError:
+                return None
+    return None
+
+
+# -- classification ---------------------------------------------------------------------
+
+
+def _label(server: Server) -> str:
+    return f"{server.name} ({server.address})"
+
+
+def _no_username(server: Server) -> FactError:
+    return FactError(
+        Cause.NOT_CONFIGURED,
+        f"no WinRM account is set for {_label(server)}",
+        r"set winrm.username (for example 'CORP\svc-fovalidate') under defaults or for this server",
+    )
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests -> urllib3 -> ssl/socket)."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
+    return seen
+
+
+def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactError:
+    import requests
+    from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError, WSManFaultError
+
+    host, settings = session.host, session.settings
+    port = settings.effective_port
+    chain = _chain(exc)
+
+    if any(isinstance(e, _DeadlinePassed) for e in chain) or (
+        isinstance(exc, requests.exceptions.ReadTimeout) and session._deadline is not None
+    ):
+        return session._timed_out(doing)
+    if isinstance(exc, WSManFaultError):
+        return _classify_fault(session, exc, doing)
+    if isinstance(exc, InvalidCredentialsError):
+        return _credentials_rejected(session)
+    if isinstance(exc, PermissionError) and "challenge" in str(exc):
+        # requests-ntlm: the server answered 401 but offered no NTLM/Negotiate challenge.
+        return FactError(
+            Cause.CREDENTIALS_REJECTED,
+            f"{host} did not offer NTLM (Negotiate) authentication for WinRM",
+            'on the server: winrm set winrm/config/service/auth @{Negotiate="true"}, '
+            "or choose the transport the server allows",
+        )
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return _certificate_error(session, item)
+    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, ssl.SSLError) for e in chain):
+        return FactError(
+            Cause.CERTIFICATE,
+            f"the TLS handshake with {host} port {port} failed ({_short(chain, ssl.SSLError)})",
+            f"check that port {port} is the WinRM HTTPS listener (`winrm enumerate winrm/config/listener` "
+            "on the server); 5985 is plain http",
+        )
+    for item in chain:
+        if isinstance(item, socket.gaierror):
+            return FactError(
+                Cause.NAME_NOT_RESOLVED,
+                f"the name of {host} does not resolve ({item.strerror or item})",
+                "check the address and DNS",
+            )
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or (
+        isinstance(exc, requests.exceptions.ConnectionError)
+        and any(isinstance(e, (TimeoutError, socket.timeout)) for e in chain)
+        and not isinstance(exc, requests.exceptions.ReadTimeout)
+    ):
+        return FactError(
+            Cause.TIMED_OUT,
+            f"no answer from {host} on TCP {port} (WinRM {settings.scheme}) within "
+            f"{min(session.timeout, float(settings.read_timeout)):g}s",
+            f"a firewall probably drops TCP {port}: allow it from this machine "
+            f"(Windows Firewall rule 'Windows Remote Management ({settings.scheme.upper()}-In)')",
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return FactError(
+            Cause.TIMED_OUT,
+            f"{host} accepted the connection but WinRM did not answer "
+            f"within {float(settings.read_timeout):g}s",
+            "raise winrm.read_timeout for slow servers; check the WinRM service on the server",
+        )
+    for item in chain:
+        if isinstance(item, ConnectionRefusedError) or getattr(item, "errno", None) == errno.ECONNREFUSED:
+            quickconfig = (
+                "winrm quickconfig -transport:https" if settings.scheme == "https" else "winrm quickconfig"
+            )
+            return FactError(
+                Cause.REFUSED,
+                f"nothing listens on TCP {port} of {host} (no WinRM {settings.scheme} listener)",
+                f"on the server run `{quickconfig}` (HTTPS needs a Server Authentication certificate "
+                "issued to the server's DNS name), or set winrm.port/scheme to the listener in use",
+            )
+        if getattr(item, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
+            return FactError(
+                Cause.UNREACHABLE,
+                f"no route to {host}, or a firewall rejected the connection to TCP {port}",
+                "check routing and firewalls between this machine and the server",
+            )
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return FactError(
+            Cause.UNEXPECTED,
+            f"the connection to {host} port {port} broke while {doing} ({_short(chain, OSError)})",
+            "if this port is the HTTPS listener, set winrm.scheme: https (and the other way round)",
+        )
+    if isinstance(exc, WinRMTransportError):
+        return FactError(
+            Cause.UNEXPECTED,
+            f"{host} answered HTTP {exc.code} while {doing}",
+            f"check that {session.endpoint} is a WinRM listener",
+            excerpt=_excerpt(exc.response_text.encode("utf-8", "replace")) if exc.response_text else None,
+        )
+    if isinstance(exc, WinRMError):
+        return FactError(Cause.UNEXPECTED, f"WinRM error from {host} while {doing}: {exc}", "")
+    return FactError(Cause.UNEXPECTED, f"{type(exc).__name__} while {doing} on {host}: {exc}", "")
+
+
+def _credentials_rejected(session: WinRMSession) -> FactError:
+    settings = session.settings
+    where = f" (environment variable {settings.password_env})" if settings.password_env else ""
+    if settings.transport == "basic":
+        extra = "; Basic works only for local accounts and needs winrm/config/service/auth Basic=true"
+    elif settings.transport == "ntlm":
+        extra = r"; write domain accounts as DOMAIN\user"
+    else:
+        extra = ""
+    return FactError(
+        Cause.CREDENTIALS_REJECTED,
+        f"{session.host} rejected the WinRM credentials of {settings.username} (HTTP 401)",
+        f"check the account name and its password{where}{extra}",
+    )
+
+
+def _classify_fault(session: WinRMSession, exc: Any, doing: str) -> FactError:
+    subcode = (exc.fault_subcode or "").split(":")[-1]
+    reason = " ".join(str(exc.reason or "").split())
+    if subcode == "AccessDenied" or exc.wsman_fault_code == 5:
+        return FactError(
+            Cause.ACCESS_DENIED,
+            f"{session.host} refused WinRM access for {session.settings.username} "
+            f"({reason or 'Access is denied.'})",
+            f"the account needs to be in Administrators or DHCP Administrators on {session.server.name} "
+            "(and allowed to use WinRM: Remote Management Users, or the WinRM RootSDDL)",
+        )
+    if subcode == "QuotaLimit" or "quota" in reason.lower() or "maximum number" in reason.lower():
+        return FactError(
+            Cause.UNEXPECTED,
+            f"{session.host} refused a WinRM shell while {doing}: {reason}",
+            "close other WinRM sessions of this account, or raise MaxShellsPerUser on the server",
+        )
+    return FactError(
+        Cause.UNEXPECTED,
+        f"WS-Management fault from {session.host} while {doing}: {reason or subcode or 'no reason given'}",
+        "",
+    )
+
+
+def _certificate_error(session: WinRMSession, error: ssl.SSLCertVerificationError) -> FactError:
+    settings = session.settings
+    host, port = session.host, settings.effective_port
+    expected = session.server.fqdn or str(session.server.address)
+    cert = _peer_certificate(str(session.server.address), port, session.timeout, session.server.fqdn)
+    held = ", ".join(cert.names) if cert and cert.names else "no names"
+    code = getattr(error, "verify_code", None)
+    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+        return FactError(
+            Cause.CERTIFICATE,
+            f"the WinRM certificate of {host} is for {held}, not for {expected}",
+            f"issue the listener a certificate that names {expected} (subject alternative name)"
+            + ("" if session.server.fqdn else ", or set fqdn: to a name the certificate holds"),
+        )
+    if code == 10 and cert is not None:  # X509_V_ERR_CERT_HAS_EXPIRED
+        return FactError(
+            Cause.CERTIFICATE,
+            f"the WinRM certificate of {host} ({cert.subject}) expired on {cert.not_after}",
+            "renew the certificate and bind it to the HTTPS listener (winrm set winrm/config/listener...)",
+        )
+    issuer = cert.issuer if cert else "an unknown issuer"
+    if cert is not None and cert.self_signed:
+        problem = f"the WinRM certificate of {host} is self-signed ({cert.subject})"
+        fix = "add that certificate (PEM) to the file named by winrm.ca_trust_path, or issue one from your CA"
+    else:
+        problem = f"the WinRM certificate of {host} was issued by {issuer}, which is not trusted"
+        fix = f"add the certificate of the CA {issuer} (PEM) to the file named by winrm.ca_trust_path"
+    if settings.ca_trust_path:
+        fix += f" (now {settings.ca_trust_path})"
+    reason = getattr(error, "verify_message", "") or ""
+    return FactError(Cause.CERTIFICATE, f"{problem}{f' ({reason})' if reason else ''}", fix)
+
+
+@dataclass(frozen=True)
+class _PeerCertificate:
+    subject: str
+    issuer: str
+    names: tuple[str, ...]
+    not_after: str
+    self_signed: bool
+
+
+def _peer_certificate(address: str, port: int, timeout: float, sni: str | None) -> _PeerCertificate | None:
+    """Fetch the server's certificate without trusting it, to say what is wrong with it."""
+    from cryptography import x509
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((address, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=sni) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+    except (OSError, ValueError):
+        return None
+    if not der:
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        names: list[str] = []
+        try:
+            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            names += [f"DNS:{n}" for n in san.get_values_for_type(x509.DNSName)]
+            names += [f"IP:{n}" for n in san.get_values_for_type(x509.IPAddress)]
+        except x509.ExtensionNotFound:
+            pass
+        if not names:
+            names += [f"CN:{a.value}" for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+        return _PeerCertificate(
+            subject=cert.subject.rfc4514_string() or "no subject",
+            issuer=f"'{cert.issuer.rfc4514_string()}'",
+            names=tuple(names),
+            not_after=f"{getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after:%Y-%m-%d}",
+            self_signed=cert.issuer == cert.subject,
+        )
+    except ValueError:
+        return None
+
+
+def _short(chain: list[BaseException], kind: type[BaseException]) -> str:
+    for item in chain:
+        if isinstance(item, kind):
+            text = getattr(item, "strerror", None) or str(item)
+            return " ".join(str(text).split())[:200]
+    return type(chain[0]).__name__
+
+
+def _excerpt(data: bytes) -> str:
+    return redact(data[:_EXCERPT].decode("utf-8", "replace"))
+
+
+__all__ = [
+    "DEFAULT_MAX_OUTPUT",
+    "MAX_COMMAND_LINE",
+    "ScriptOutput",
+    "WinRMSession",
+    "encode_command",
+    "resolve_password",
+]
