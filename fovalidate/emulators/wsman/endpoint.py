@@ -125,6 +125,7 @@ class WsmanEndpoint(Peer):
         latency: float = 0.0,
         fault: str | None = None,
         machine: str = "WIN-EMULATED",
+        require_terminate: bool = False,
     ):
         super().__init__()
         if scheme not in ("http", "https"):
@@ -143,6 +144,10 @@ class WsmanEndpoint(Peer):
         self.latency = latency
         self.fault = fault
         self.machine = machine
+        #: Refuse a Command while an earlier command of the shell has not been
+        #: sent Signal(terminate): MS-WSMV's "MUST", which Windows may or may
+        #: not enforce (UNCONFIRMED); the fault text is the emulator's own.
+        self.require_terminate = require_terminate
         #: HTTP requests received (authentication round trips included).
         self.requests = 0
         #: Decoded scripts received, in order.
@@ -256,6 +261,16 @@ class WsmanEndpoint(Peer):
         shell = self._shell(request)
         if shell is None:
             return 500, soap.shell_not_found(request.message_id, self.machine, request.shell_id)
+        if self.require_terminate and shell.commands:
+            return 500, soap.fault(
+                request.message_id,
+                "Receiver",
+                "InternalError",
+                "The shell has a command that was not acknowledged with Signal(terminate) "
+                "(emulated require_terminate).",
+                soap.CODE_BAD_REQUEST,
+                self.machine,
+            )
         line = request.command or ""
         with self._lock:
             self.command_lines.append(line)

@@ -68,6 +68,8 @@ MAX_COMMAND_LINE = 8191
 DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
 #: How long close() may spend on Signal/Delete.
 _CLOSE_BUDGET = 5.0
+#: Extra read time for a Receive beyond what the server was asked to hold it.
+_RECEIVE_SLACK = 1.0
 _EXCERPT = 300
 
 _POWERSHELL = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
@@ -173,6 +175,8 @@ class WinRMSession:
         self._failure: FactError | None = None
         #: Absolute time.monotonic() by which the current operation must end.
         self._deadline: float | None = None
+        #: Seconds the server was asked to hold the Receive in flight (None: not a Receive).
+        self._receive_hold: float | None = None
 
     # -- public API -------------------------------------------------------
 
@@ -191,7 +195,7 @@ class WinRMSession:
 
     def budget(self, scripts: int) -> float:
         """Worst-case seconds for open + `scripts` scripts + close (for a probe's deadline)."""
-        return self.script_timeout * (scripts + 1) + _CLOSE_BUDGET + self.timeout
+        return (self.script_timeout + _RECEIVE_SLACK) * (scripts + 1) + _CLOSE_BUDGET + self.timeout
 
     def open(self) -> None:
         """Authenticate and create the shell (code page 65001). Raises ProbeFailed."""
@@ -297,13 +301,25 @@ class WinRMSession:
         stdout: list[bytes] = []
         stderr: list[bytes] = []
         size = 0
+        configured = self._protocol.operation_timeout_sec
         while True:
-            if time.monotonic() >= (self._deadline or 0):
-                raise ProbeFailed(self._timed_out(name))
+            left = (self._deadline or 0) - time.monotonic()
+            if left <= 0:
+                raise ProbeFailed(self._timed_out(f"running the script {name!r}"))
+            # Ask the server to hold this Receive no longer than the time left
+            # (whole seconds, at least 1), so that it answers, with output or
+            # the OperationTimeout fault, before the deadline and the
+            # connection stays usable for Signal and Delete afterwards.
+            hold = max(1, min(int(configured), int(left)))
+            self._protocol.operation_timeout_sec = hold
+            self._receive_hold = float(hold)
             try:
                 out, err, exit_code, done = self._protocol.get_command_output_raw(self._shell_id, command_id)
             except WinRMOperationTimeoutError:
                 continue  # the command is still running; the deadline decides
+            finally:
+                self._protocol.operation_timeout_sec = configured
+                self._receive_hold = None
             stdout.append(out)
             stderr.append(err)
             size += len(out) + len(err)
@@ -444,14 +460,21 @@ class WinRMSession:
     # -- time budget, used by the transport for every HTTP request ------------
 
     def _request_timeouts(self) -> tuple[float, float]:
-        """(connect, read) timeouts for the next HTTP request."""
-        connect = min(self.timeout, float(self.settings.read_timeout))
+        """(connect, read) timeouts for the next HTTP request.
+
+        A Receive may wait as long as the server was asked to hold it, plus
+        a little for the answer to travel; anything else gets the time left
+        before the deadline.
+        """
         read = float(self.settings.read_timeout)
-        if self._deadline is not None:
-            left = self._deadline - time.monotonic()
-            if left <= 0:
-                raise _DeadlinePassed()
-            connect, read = min(connect, left), min(read, left)
+        left = None if self._deadline is None else self._deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise _DeadlinePassed()
+        if self._receive_hold is not None:
+            read = min(read, self._receive_hold + _RECEIVE_SLACK)
+        elif left is not None:
+            read = min(read, left)
+        connect = min(self.timeout, read, float(self.settings.read_timeout))
         return max(connect, 0.01), max(read, 0.01)
 
     # -- turning exceptions into plain causes ---------------------------------
@@ -472,6 +495,33 @@ class WinRMSession:
 
 class _DeadlinePassed(Exception):
     """Raised before an HTTP request when the operation's time is up."""
+
+
+class _SchemeNotOffered(Exception):
+    """A 401 whose WWW-Authenticate does not offer the configured scheme at all."""
+
+    def __init__(self, offered: list[str]):
+        self.offered = offered
+        super().__init__(", ".join(offered))
+
+
+#: WWW-Authenticate schemes (lower case) that serve each inventory transport.
+_SCHEMES = {
+    "ntlm": {"negotiate", "ntlm"},
+    "kerberos": {"negotiate", "kerberos"},
+    "basic": {"basic"},
+    "certificate": {"certificate"},
+}
+
+
+def _offered_schemes(header: str) -> set[str] | None:
+    """Scheme names in a WWW-Authenticate header (None when there is none to judge by)."""
+    schemes = set()
+    for part in header.split(","):
+        word = part.strip().split(" ", 1)[0]
+        if word and "=" not in word:
+            schemes.add(word.lower())
+    return schemes or None
 
 
 # -- HTTP layer: pywinrm's Transport with request counting and per-request timeouts --------
@@ -500,19 +550,11 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
             return super().send(request, *args, **kwargs)
 
     class SessionTransport(Transport):
-        def build_session(self) -> requests.Session:
-            if self.session is None:
-                settings = owner.settings
-                if settings.transport == "ntlm" and settings.scheme == "http":
-                    # pywinrm sets requests-ntlm up and, for http, immediately
-                    # sends an empty message to establish the sealing keys;
-                    # swap in the first-token-up-front variant before that.
-                    self._early_ntlm = True
-            return super().build_session()
-
         def setup_encryption(self, session: requests.Session) -> None:
-            _mount(session)
-            if getattr(self, "_early_ntlm", False):
+            # pywinrm has just set requests-ntlm up and now sends an empty
+            # message to establish the sealing keys: swap in the variant that
+            # sends its first token with that message.
+            if owner.settings.transport == "ntlm" and owner.settings.scheme == "http":
                 session.auth = _early_ntlm_auth(owner.settings.username or "", owner._password or "")
             super().setup_encryption(session)
 
@@ -527,6 +569,9 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
                 return response
             except requests.HTTPError as ex:
                 if ex.response.status_code == 401:
+                    offered = _offered_schemes(ex.response.headers.get("WWW-Authenticate", ""))
+                    if offered is not None and not offered & _SCHEMES[owner.settings.transport]:
+                        raise _SchemeNotOffered(sorted(offered)) from None
                     raise InvalidCredentialsError(
                         "the specified credentials were rejected by the server"
                     ) from None
@@ -668,13 +713,21 @@ def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactErro
         return _classify_fault(session, exc, doing)
     if isinstance(exc, InvalidCredentialsError):
         return _credentials_rejected(session)
-    if isinstance(exc, PermissionError) and "challenge" in str(exc):
-        # requests-ntlm: the server answered 401 but offered no NTLM/Negotiate challenge.
+    offered = next((e for e in chain if isinstance(e, _SchemeNotOffered)), None)
+    if offered is not None or (isinstance(exc, PermissionError) and "challenge" in str(exc)):
+        # The listener does not offer the configured scheme (requests-ntlm says "no challenge").
+        wanted = {"ntlm": "NTLM (Negotiate)", "kerberos": "Kerberos (Negotiate)"}.get(
+            settings.transport, settings.transport.capitalize()
+        )
+        setting = {"ntlm": "Negotiate", "kerberos": "Kerberos"}.get(
+            settings.transport, settings.transport.capitalize()
+        )
+        offers = f" (it offers {', '.join(o.capitalize() for o in offered.offered)})" if offered else ""
         return FactError(
             Cause.CREDENTIALS_REJECTED,
-            f"{host} did not offer NTLM (Negotiate) authentication for WinRM",
-            'on the server: winrm set winrm/config/service/auth @{Negotiate="true"}, '
-            "or choose the transport the server allows",
+            f"{host} does not offer {wanted} authentication for WinRM{offers}",
+            f'on the server: winrm set winrm/config/service/auth @{{{setting}="true"}}, '
+            "or set winrm.transport to a method the server offers",
         )
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
