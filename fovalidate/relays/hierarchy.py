@@ -1,0 +1,111 @@
+"""Curly-brace and `set`-style configs as one stream of statements.
+
+Junos (`show configuration` and `display set`) and VyOS (`config.boot` and
+`show configuration commands`) write the same tree two ways. Both become
+`Statement(line, path)`: the full path of words from the root, as a `set`
+command would have it, with the line number of the statement. A block's
+opening line is a statement too, so `address 10.0.10.2/24 {` is found at its
+own line even when only its children are leaves.
+
+Only trees whose first word is in `roots` are kept, which keeps this fast on
+big configs (most of a Junos config is `system`, `security`, `policy-options`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+
+from fovalidate.relays.text import split_quoted
+
+#: Prefixes Junos puts before a statement in curly output.
+_MARKERS = ("inactive: ", "replace: ", "protect: ", "delete: ")
+
+
+@dataclass(frozen=True)
+class Statement:
+    line: int
+    path: tuple[str, ...]
+    #: Deactivated (`inactive:` in curly output, `deactivate` in set output).
+    inactive: bool = False
+
+    def text(self) -> str:
+        return "set " + " ".join(self.path)
+
+
+def statements(lines: Sequence[str], roots: Collection[str]) -> Iterator[Statement]:
+    prefix: list[str] = []
+    sizes: list[int] = []
+    inactive_depth = 0  # number of open blocks that are inactive
+    inactive_flags: list[bool] = []
+    in_comment = False
+    for number, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if not text:
+            continue
+        if in_comment:
+            if "*/" in text:
+                in_comment = False
+            continue
+        first = text[0]
+        if first == "#" or text.startswith("//"):
+            continue
+        if text.startswith("/*"):
+            if "*/" not in text:
+                in_comment = True
+            continue
+        if first == "s" and text.startswith("set "):
+            words = split_quoted(text[4:])
+            if words and words[0] in roots:
+                yield Statement(number, tuple(w for w in words if w not in ("[", "]")))
+            continue
+        if first == "d" and text.startswith("deactivate "):
+            words = split_quoted(text[11:])
+            if words and words[0] in roots:
+                yield Statement(number, tuple(words), inactive=True)
+            continue
+        if first == "}":
+            if sizes:
+                size = sizes.pop()
+                if size:
+                    del prefix[-size:]
+                if inactive_flags.pop():
+                    inactive_depth -= 1
+            continue
+        if " ## " in text:
+            text = text[: text.index(" ## ")].rstrip()
+        opens = text.endswith("{")
+        if opens or text.endswith(";"):
+            text = text[:-1].rstrip()
+        inactive = False
+        for marker in _MARKERS:
+            if text.startswith(marker):
+                inactive = marker == "inactive: "
+                text = text[len(marker) :]
+                break
+        words: list[str] | None = None
+        if sizes:
+            relevant = bool(prefix) and prefix[0] in roots
+        else:
+            words = split_quoted(text)
+            relevant = bool(words) and words[0] in roots
+        if opens:
+            pushed: list[str] = []
+            if relevant:
+                full = words if words is not None else split_quoted(text)
+                pushed = [w for w in full if w not in ("[", "]")]
+                yield Statement(number, (*prefix, *pushed), inactive or inactive_depth > 0)
+            elif words is not None:
+                # An irrelevant tree keeps its root word, so that its children
+                # are recognised as irrelevant without splitting them.
+                pushed = words
+            prefix.extend(pushed)
+            sizes.append(len(pushed))
+            inactive_flags.append(inactive)
+            if inactive:
+                inactive_depth += 1
+        elif relevant:
+            words = words if words is not None else split_quoted(text)
+            words = [w for w in words if w not in ("[", "]")]
+            if words:
+                yield Statement(number, (*prefix, *words), inactive or inactive_depth > 0)

@@ -1,0 +1,195 @@
+"""Small, fast helpers shared by the platform readers: file decoding,
+address parsing and the "does this line look like relay configuration?" test.
+
+The readers run over many thousands of lines per config, so these helpers
+avoid regular expressions on the hot path and cache nothing per file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from fovalidate.relays.interface import ConfigReadError, InterfaceBuilder, ReadResult, SourceLine
+
+#: Larger files are refused: no router config is this big, and reading one
+#: whole would only waste memory.
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+
+#: Dotted mask -> prefix length, for the 33 contiguous masks.
+MASK_PREFIX = {
+    str(ipaddress.IPv4Address((0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF)): prefix for prefix in range(33)
+}
+
+IPv4 = ipaddress.IPv4Address
+
+
+def read_bytes(path: Path, shown: str) -> bytes:
+    try:
+        if path.is_dir():
+            raise ConfigReadError(shown, "is a folder, not a config file", "name a file or a glob of files")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigReadError(
+                shown,
+                f"is {size // (1024 * 1024)} MiB; router configs are far smaller",
+                "check that this is a saved configuration",
+            )
+        return path.read_bytes()
+    except ConfigReadError:
+        raise
+    except FileNotFoundError:
+        raise ConfigReadError(shown, "no such file", "check the path") from None
+    except PermissionError:
+        raise ConfigReadError(shown, "permission denied", "make the file readable for this user") from None
+    except OSError as exc:
+        raise ConfigReadError(shown, f"cannot be read: {exc.strerror or exc}", "") from None
+
+
+def decode_config(data: bytes, shown: str) -> str:
+    """Bytes of a saved config -> text. Binary data is refused with a clear error.
+
+    UTF-8 is tried first; anything else is read as Latin-1 (descriptions in
+    old configs), which never fails and keeps line numbers intact.
+    """
+    if b"\x00" in data:
+        raise ConfigReadError(
+            shown,
+            "looks binary (it contains NUL bytes), not a text configuration",
+            "export the configuration as text (show running-config, display set, /export)",
+        )
+    sample = data[:8192]
+    if sample:
+        control = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13, 3, 27))
+        if control * 10 > len(sample):
+            raise ConfigReadError(
+                shown,
+                "looks binary (mostly control characters), not a text configuration",
+                "export the configuration as text",
+            )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their endings. CRLF and a missing final newline are fine;
+    line numbers match what an editor (and a code-scanning view) shows."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def ipv4(text: str) -> ipaddress.IPv4Address | None:
+    """An IPv4 address, or None (quotes around it are tolerated)."""
+    if not text or not text[0].isdigit():
+        text = text.strip("'\"")
+        if not text or not text[0].isdigit():
+            return None
+    try:
+        return IPv4(text)
+    except ValueError:
+        return None
+
+
+def cidr(text: str) -> tuple[ipaddress.IPv4Address, int] | None:
+    """ "10.0.10.2/24" -> (address, 24); None when it is not one."""
+    text = text.strip("'\"")
+    address, sep, length = text.partition("/")
+    if not sep or not length.isdigit():
+        return None
+    prefix = int(length)
+    if prefix > 32:
+        return None
+    parsed = ipv4(address)
+    return (parsed, prefix) if parsed is not None else None
+
+
+def address_and_mask(address: str, mask: str) -> tuple[ipaddress.IPv4Address, int] | None:
+    prefix = MASK_PREFIX.get(mask)
+    if prefix is None:
+        return None
+    parsed = ipv4(address)
+    return (parsed, prefix) if parsed is not None else None
+
+
+def looks_like_relay(line: str) -> bool:
+    """True for lines that may configure DHCP relaying (by keyword).
+
+    Used after a reader failed to understand a line, to decide whether the
+    line must be listed as not understood. IPv6 relay lines are excluded by
+    the readers before they get here.
+    """
+    lower = line.lower()
+    return "helper" in lower or "relay" in lower
+
+
+def unquote(token: str) -> str:
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
+        return token[1:-1]
+    return token
+
+
+def split_quoted(text: str) -> list[str]:
+    """Split on whitespace, keeping "quoted strings" (with spaces) whole and
+    dropping their quotes. Unbalanced quotes end at the end of the line."""
+    if '"' not in text and "'" not in text:
+        return text.split()
+    tokens: list[str] = []
+    current: list[str] = []
+    quote = ""
+    in_token = False
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current.append(char)
+        elif char in "\"'":
+            quote = char
+            in_token = True
+        elif char in " \t":
+            if in_token:
+                tokens.append("".join(current))
+                current = []
+                in_token = False
+        else:
+            current.append(char)
+            in_token = True
+    if in_token:
+        tokens.append("".join(current))
+    return tokens
+
+
+class ReaderLog:
+    """What a reader collects besides interfaces: lines it did not
+    understand, notes for the user, the hostname and global switches."""
+
+    __slots__ = ("hostname", "not_understood", "notes", "relay_disabled_line")
+
+    def __init__(self) -> None:
+        self.not_understood: list[SourceLine] = []
+        self.notes: list[SourceLine] = []
+        self.hostname: str | None = None
+        self.relay_disabled_line: int | None = None
+
+    def unknown(self, line: int, text: str) -> None:
+        self.not_understood.append(SourceLine(line, text.strip()))
+
+    def note(self, line: int | None, text: str) -> None:
+        self.notes.append(SourceLine(line, text))
+
+    def result(self, interfaces: list[InterfaceBuilder]) -> ReadResult:
+        return ReadResult(
+            interfaces=tuple(builder.build() for builder in interfaces if builder.interesting),
+            not_understood=tuple(self.not_understood),
+            notes=tuple(self.notes),
+            hostname=self.hostname,
+            relay_disabled_line=self.relay_disabled_line,
+        )
