@@ -42,6 +42,10 @@ inventory_app = typer.Typer(
     help="Validate, describe and create inventory files (offline).", no_args_is_help=True
 )
 app.add_typer(inventory_app, name="inventory")
+relays_app = typer.Typer(
+    help="Read router and switch configs for their DHCP relay settings (offline).", no_args_is_help=True
+)
+app.add_typer(relays_app, name="relays")
 
 
 class OutputFormat(str, enum.Enum):
@@ -408,6 +412,44 @@ def demo_command(
             verbose=verbose,
         )
     )
+
+
+@relays_app.command("parse")
+def relays_parse_command(
+    files: Annotated[list[Path], typer.Argument(help="Saved configuration files.", show_default=False)],
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="netmiko-style name (cisco_ios, juniper_junos, ...); else detected."),
+    ] = None,
+    output: FormatOpt = OutputFormat.console,
+) -> None:
+    """Show what fovalidate reads from router configs: interfaces, subnets,
+    relay targets, redundancy, and the lines it did not understand."""
+    import json
+
+    from rich.text import Text
+
+    from fovalidate.relays import PLATFORMS, ConfigReadError, normalize_platform, parse_file
+    from fovalidate.relays.output import config_to_dict, print_configs
+
+    err = _stderr()
+    if platform is not None and normalize_platform(platform) is None:
+        known = ", ".join(PLATFORMS)
+        err.print(Text(f"--platform {platform!r} is not known; use one of {known}", style="red"))
+        raise typer.Exit(EXIT_USAGE)
+    parsed = []
+    failed = 0
+    for file in files:
+        try:
+            parsed.append(parse_file(file, platform=platform))
+        except ConfigReadError as exc:
+            failed += 1
+            err.print(Text(f"{exc.path}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else ""), style="red"))
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps([config_to_dict(c) for c in parsed], indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_configs(parsed, _stdout())
+    raise typer.Exit(EXIT_USAGE if failed else EXIT_OK)
 
 
 def main() -> None:
