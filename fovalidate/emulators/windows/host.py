@@ -1,0 +1,687 @@
+"""An emulated Windows DHCP server that answers fovalidate's fact scripts.
+
+`WindowsHost` is a `CommandHandler` for the emulated WinRM endpoint
+(`fovalidate.emulators.wsman.WsmanEndpoint(handler=host)`). It recognises
+the shipped fact scripts by the name they give themselves
+("fovalidate-host/1"), reads their parameters from the script text, and
+answers with the JSON document the script would print on a Windows server
+in the state the host describes. Everything about the host can be set: OS
+release (`PROFILES`), clock offset, W32Time source, state and language, the
+DHCP role and service, DhcpFailoverPort, the two failover firewall rules and
+the profiles, scopes, existing relationships, conflict detection, domain
+membership and AD authorisation, cmdlets that are missing or denied.
+
+The partner connects of the dhcp script are REAL: the host opens a TCP
+connection from its own address to each partner address and port given in
+the script, with the script's timeout, so open, refused and timed out come
+from real sockets.
+
+Answer shapes. A real server answers the shipped scripts with the projected
+values they build ([string], [int], [bool]); the 2016-2025 profiles do the
+same. The Server 2012 and 2012 R2 profiles answer with the raw cmdlet objects
+of their PowerShell version instead (`quirks`: enums as numbers, a single
+element unwrapped from its array, DateTime as "\\/Date(ms)\\/", IPAddress
+and TimeSpan objects, System.Version as an object), which is what those
+versions print for anything not projected. That way every shape the
+parser must accept (windows-output-samples.md 1 and 8) reaches it through
+the whole chain. Any profile can be given any quirks.
+
+Faults, per script name (`faults={"host": "garbage"}`): "garbage",
+"clixml-error" (nothing on stdout, an error record on stderr),
+"clixml-progress" (a normal answer plus progress records, harmless),
+"non-utf8" (the answer in code page 850 without the ASCII escaping),
+"huge" (several MiB), "hang" (never finishes), "empty".
+Unknown scripts get a PowerShell-like error on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fovalidate.emulators.windows import w32tm
+from fovalidate.emulators.windows.psjson import PSArray, PSDate, dumps
+from fovalidate.emulators.wsman import CommandResult
+from fovalidate.probes.winrm.factscripts import MARKER_PATTERN
+
+RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"
+RULE_OUT = "Microsoft-Windows-DHCP-Failover-TCP-Out"
+UNIX_EPOCH_TICKS = 621_355_968_000_000_000
+
+#: Quirks: how a host writes values the script did not project (see the module docstring).
+QUIRKS = frozenset({"raw", "unwrap-single", "wrap-arrays", "pretty", "date-objects"})
+
+
+@dataclass(frozen=True)
+class OsProfile:
+    key: str
+    caption: str
+    version: str
+    powershell: str
+    quirks: frozenset[str] = frozenset()
+    #: cmdlets this release does not have
+    missing_cmdlets: frozenset[str] = frozenset()
+
+    @property
+    def build(self) -> int:
+        return int(self.version.split(".")[2])
+
+
+PROFILES = {
+    "2008r2": OsProfile("2008r2", "Microsoft Windows Server 2008 R2 Enterprise", "6.1.7601", "2.0"),
+    "2012": OsProfile(
+        "2012",
+        "Microsoft Windows Server 2012 Standard",
+        "6.2.9200",
+        "3.0",
+        frozenset({"raw", "unwrap-single"}),
+        # No Test-NetConnection and no Get-DhcpServerDnsCredential on 2012
+        # (the scripts use neither; listed so that a script that did would fail here).
+        frozenset({"Test-NetConnection", "Get-DhcpServerDnsCredential"}),
+    ),
+    "2012r2": OsProfile(
+        "2012r2",
+        "Microsoft Windows Server 2012 R2 Standard",
+        "6.3.9600",
+        "4.0",
+        frozenset({"raw", "unwrap-single", "pretty"}),
+    ),
+    "2016": OsProfile("2016", "Microsoft Windows Server 2016 Standard", "10.0.14393", "5.1.14393.7428"),
+    "2019": OsProfile("2019", "Microsoft Windows Server 2019 Standard", "10.0.17763", "5.1.17763.6414"),
+    "2022": OsProfile("2022", "Microsoft Windows Server 2022 Datacenter", "10.0.20348", "5.1.20348.2849"),
+    "2025": OsProfile("2025", "Microsoft Windows Server 2025 Datacenter", "10.0.26100", "5.1.26100.2161"),
+}
+
+
+@dataclass
+class FirewallRuleState:
+    enabled: bool = True
+    action: str = "Allow"
+    profiles: str = "Any"
+    port: str = "647"
+    store: str = "PersistentStore"
+
+
+@dataclass
+class FirewallProfileState:
+    enabled: bool = True
+    inbound: str = "Block"
+    outbound: str = "Allow"
+
+
+@dataclass
+class ScopeState:
+    network: str
+    start: str = ""
+    end: str = ""
+    type: str = "Dhcp"
+    state: str = "Active"
+    name: str = ""
+
+    @property
+    def net(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.network)
+
+    @property
+    def range(self) -> tuple[str, str]:
+        hosts = list(self.net.hosts()) if self.net.num_addresses <= 4096 else [self.net[1], self.net[-2]]
+        return (self.start or str(hosts[min(9, len(hosts) - 1)]), self.end or str(hosts[-1]))
+
+
+@dataclass
+class RelationshipState:
+    name: str
+    partner: str
+    mode: str = "LoadBalance"
+    state: str = "Normal"
+    scopes: tuple[str, ...] = ()
+    server_role: str = ""
+    load_balance_percent: int | None = 50
+    reserve_percent: int | None = None
+    mclt_seconds: int = 3600
+
+
+def _default_rules() -> dict[str, FirewallRuleState | None]:
+    return {RULE_IN: FirewallRuleState(), RULE_OUT: FirewallRuleState()}
+
+
+def _default_profiles() -> dict[str, FirewallProfileState]:
+    return {name: FirewallProfileState() for name in ("Domain", "Private", "Public")}
+
+
+@dataclass
+class WindowsHost:
+    """One emulated Windows server; every field is host state a test may set."""
+
+    name: str = "WIN-DHCP1"
+    address: str = "127.0.0.1"
+    profile: OsProfile = field(default_factory=lambda: PROFILES["2022"])
+    product_type: int = 3
+    clock_offset: float = 0.0
+    time_source: str = "dc1.corp.example.test"
+    w32tm_language: str = "en"
+    w32time_running: bool = True
+    dhcp_installed: bool = True
+    dhcp_state: str = "Running"
+    dhcp_start_mode: str = "Auto"
+    failover_port_registry: int | None = None
+    firewall_rules: dict[str, FirewallRuleState | None] = field(default_factory=_default_rules)
+    firewall_profiles: dict[str, FirewallProfileState] = field(default_factory=_default_profiles)
+    network_categories: tuple[str, ...] = ("DomainAuthenticated",)
+    scopes: list[ScopeState] = field(default_factory=list)
+    relationships: list[RelationshipState] = field(default_factory=list)
+    conflict_detection_attempts: int = 0
+    domain: str | None = "corp.example.test"
+    authorized: bool = True
+    #: other servers listed by Get-DhcpServerInDC: (dns name, address)
+    other_authorized: tuple[tuple[str, str], ...] = ()
+    #: cmdlets that fail with "not recognized" / "Access is denied" on this host
+    missing_cmdlets: frozenset[str] = frozenset()
+    denied_cmdlets: frozenset[str] = frozenset()
+    quirks: frozenset[str] | None = None
+    #: script name -> fault (see the module docstring)
+    faults: dict[str, str] = field(default_factory=dict)
+    #: every script text received, in order
+    received: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- CommandHandler ---------------------------------------------------------
+
+    def __call__(self, script: str) -> CommandResult:
+        started = time.time()
+        with self._lock:
+            self.received.append(script)
+        match = MARKER_PATTERN.search(script)
+        if match is None or match.group("name") not in ("host", "dhcp"):
+            return _unknown_command(script)
+        name = match.group("name")
+        fault = self.faults.get(name, "")
+        if fault == "hang":
+            return CommandResult(hang=True)
+        if fault == "garbage":
+            return CommandResult(stdout=b"\x1b[2J\xff\xfeGarbage \x00\x01 not json {{{ ]]]\r\n", exit_code=0)
+        if fault == "empty":
+            return CommandResult(exit_code=1)
+        if fault == "clixml-error":
+            return CommandResult(stderr=clixml_error("Access is denied. (0x80070005)"), exit_code=1)
+        if fault == "huge":
+            return CommandResult(stdout=b'{"Script":"' + b"x" * (5 * 1024 * 1024) + b'"}', exit_code=0)
+        answer = self.host_answer() if name == "host" else self.dhcp_answer(script)
+        self._stamp_clock(answer, started, match.group(0))
+        quirks = self.effective_quirks
+        if fault == "non-utf8":
+            text = dumps(answer, pretty="pretty" in quirks, ascii_only=False)
+            return CommandResult(stdout=text.encode("cp850", "replace") + b"\r\n")
+        text = dumps(answer, pretty="pretty" in quirks)
+        stderr = clixml_progress() if fault == "clixml-progress" else b""
+        return CommandResult(stdout=text.encode("ascii") + b"\r\n", stderr=stderr)
+
+    # -- state helpers ----------------------------------------------------------
+
+    @property
+    def effective_quirks(self) -> frozenset[str]:
+        return self.profile.quirks if self.quirks is None else self.quirks
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.name.lower()}.{self.domain}" if self.domain else self.name.lower()
+
+    def with_profile(self, key: str) -> WindowsHost:
+        return replace(self, profile=PROFILES[key])
+
+    def _missing(self, cmdlet: str) -> bool:
+        return cmdlet in self.missing_cmdlets or cmdlet in self.profile.missing_cmdlets
+
+    def _section_error(self, cmdlet: str) -> dict[str, Any] | None:
+        if self._missing(cmdlet):
+            return {
+                "Error": f"The term '{cmdlet}' is not recognized as the name of a cmdlet, function, "
+                "script file, or operable program. Check the spelling of the name, or if a path was "
+                "included, verify that the path is correct and try again."
+            }
+        if cmdlet in self.denied_cmdlets:
+            return {"Error": "Access is denied."}
+        if cmdlet.startswith("Get-Dhcp") and not self.dhcp_installed:
+            return {
+                "Error": f"The term '{cmdlet}' is not recognized as the name of a cmdlet, function, "
+                "script file, or operable program."
+            }
+        return None
+
+    def _array(self, items: list[Any]) -> Any:
+        """A collection built by the script with @(): a list, except for quirky hosts."""
+        quirks = self.effective_quirks
+        if "unwrap-single" in quirks and len(items) == 1:
+            return items[0]
+        if "wrap-arrays" in quirks and items:
+            return PSArray(tuple(items))
+        return items
+
+    # -- the host script --------------------------------------------------------
+
+    def host_answer(self) -> dict[str, Any]:
+        raw = "raw" in self.effective_quirks
+        return {
+            "Script": "",
+            "PSVersion": self._ps_version(raw),
+            "Os": self._os(raw),
+            "Time": self._time(),
+            "Service": self._service(raw),
+            "FailoverPort": self._failover_port(raw),
+            "FirewallRules": self._section_error("Get-NetFirewallRule") or self._rules(raw),
+            "FirewallProfiles": self._section_error("Get-NetFirewallProfile") or self._profiles(raw),
+            "InDC": self._section_error("Get-DhcpServerInDC") or self._in_dc(raw),
+        }
+
+    def _ps_version(self, raw: bool) -> Any:
+        if not raw:
+            return self.profile.powershell
+        parts = [int(p) for p in self.profile.powershell.split(".")] + [-1, -1]
+        return {"Major": parts[0], "Minor": parts[1], "Build": parts[2], "Revision": parts[3]}
+
+    def _os(self, raw: bool) -> dict[str, Any]:
+        version = self.profile.version
+        common = {
+            "Caption": self.profile.caption,
+            "Version": version,
+            "ProductType": self.product_type,
+            "PartOfDomain": self.domain is not None,
+            "Domain": self.domain or "WORKGROUP",
+            "HostName": self.name,
+        }
+        if raw:
+            return {**common, "BuildNumber": str(self.profile.build), "CSName": self.name}
+        return {**common, "Build": str(self.profile.build)}
+
+    def _time(self) -> dict[str, Any]:
+        source, source_exit = w32tm.query_source(
+            self.time_source, language=self.w32tm_language, running=self.w32time_running
+        )
+        status, status_exit = w32tm.query_status(
+            self.time_source, language=self.w32tm_language, running=self.w32time_running
+        )
+        return {
+            "Source": "\n".join(source),
+            "SourceExit": source_exit,
+            "Status": self._array(status),
+            "StatusExit": status_exit,
+        }
+
+    def _service(self, raw: bool) -> dict[str, Any]:
+        if not self.dhcp_installed:
+            return {"Installed": False, "State": "", "StartMode": ""}
+        if raw:
+            numbers = {v: k for k, v in _SERVICE_STATES.items()}
+            return {"Name": "DHCPServer", "DisplayName": "DHCP Server", "Status": numbers[self.dhcp_state]}
+        return {"Installed": True, "State": self.dhcp_state, "StartMode": self.dhcp_start_mode}
+
+    def _failover_port(self, raw: bool) -> dict[str, Any]:
+        if self.failover_port_registry is None:
+            return {"Set": False, "Value": 0}
+        if raw:
+            return {
+                "DhcpFailoverPort": self.failover_port_registry,
+                "PSPath": "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet"
+                "\\Services\\DhcpServer\\Parameters",
+                "PSChildName": "Parameters",
+            }
+        return {"Set": True, "Value": self.failover_port_registry}
+
+    def _rules(self, raw: bool) -> Any:
+        items = []
+        for name, rule in self.firewall_rules.items():
+            if rule is None:
+                continue
+            inbound = name == RULE_IN
+            if raw:
+                items.append(
+                    {
+                        "Name": name,
+                        "DisplayName": f"DHCP Server Failover (TCP-{'In' if inbound else 'Out'})",
+                        "Group": "DHCP Server Management",
+                        "Enabled": 1 if rule.enabled else 2,
+                        "Profile": _profile_flags(rule.profiles),
+                        "Direction": 1 if inbound else 2,
+                        "Action": {"Allow": 2, "AllowBypass": 3, "Block": 4}[rule.action],
+                        "PrimaryStatus": 1,
+                        "PolicyStoreSourceType": 1,
+                    }
+                )
+            else:
+                items.append(
+                    {
+                        "Name": name,
+                        "Enabled": "True" if rule.enabled else "False",
+                        "Direction": "Inbound" if inbound else "Outbound",
+                        "Action": rule.action,
+                        "Profile": rule.profiles,
+                        "Protocol": "TCP",
+                        "LocalPort": rule.port if inbound else "Any",
+                        "RemotePort": "Any" if inbound else rule.port,
+                        "Store": rule.store,
+                    }
+                )
+        if raw:
+            return self._array(items)
+        return {"Items": items}
+
+    def _profiles(self, raw: bool) -> Any:
+        items = []
+        for name, profile in self.firewall_profiles.items():
+            if raw:
+                items.append(
+                    {
+                        "Profile": name,
+                        "Enabled": 1 if profile.enabled else 0,
+                        "DefaultInboundAction": {"Allow": 2, "Block": 4}[profile.inbound],
+                        "DefaultOutboundAction": {"Allow": 2, "Block": 4}[profile.outbound],
+                        "Name": name,
+                    }
+                )
+            else:
+                items.append(
+                    {
+                        "Name": name,
+                        "Enabled": "True" if profile.enabled else "False",
+                        "Inbound": profile.inbound,
+                        "Outbound": profile.outbound,
+                    }
+                )
+        categories: list[Any] = list(self.network_categories)
+        if raw:
+            numbers = {"Public": 0, "Private": 1, "DomainAuthenticated": 2}
+            categories = [numbers.get(c, c) for c in categories]
+        return {"Items": self._array(items), "Active": self._array(categories)}
+
+    def _in_dc(self, raw: bool) -> dict[str, Any]:
+        listed = []
+        if self.authorized and self.domain:
+            listed.append((self.fqdn, self.address))
+        listed.extend(self.other_authorized)
+        items = [
+            {"DnsName": dns, "IPAddress": _ip_object(ip, with_text=True) if raw else ip} for dns, ip in listed
+        ]
+        return {"Items": self._array(items)}
+
+    # -- the dhcp script --------------------------------------------------------
+
+    def dhcp_answer(self, script: str) -> dict[str, Any]:
+        partners = _parameter(script, "Partners", r"[0-9.:,]*")
+        timeout_ms = int(_parameter(script, "TimeoutMs", r"\d+") or "1000")
+        with_dhcp = _parameter(script, "WithDhcp", r"\d") != "0"
+        targets = []
+        for pair in filter(None, partners.split(",")):
+            address, _, port = pair.partition(":")
+            targets.append((address, int(port)))
+        raw = "raw" in self.effective_quirks
+        answer: dict[str, Any] = {"Script": "", "PSVersion": self._ps_version(raw)}
+        if with_dhcp:
+            answer["Scopes"] = self._section_error("Get-DhcpServerv4Scope") or self._scopes(raw)
+            answer["Failover"] = self._section_error("Get-DhcpServerv4Failover") or self._failover(raw)
+            answer["Setting"] = self._section_error("Get-DhcpServerSetting") or {
+                "ConflictDetectionAttempts": self.conflict_detection_attempts,
+                "IsAuthorized": self.authorized and self.domain is not None,
+                "IsDomainJoined": self.domain is not None,
+            }
+        else:
+            answer.update({"Scopes": None, "Failover": None, "Setting": None})
+        answer["Connect"] = self._array(self._connect(targets, timeout_ms / 1000))
+        answer["TimeoutMs"] = timeout_ms
+        return answer
+
+    def _scopes(self, raw: bool) -> Any:
+        items = []
+        for scope in self.scopes:
+            start, end = scope.range
+            net = scope.net
+            if raw:
+                items.append(
+                    {
+                        "ScopeId": _ip_object(str(net.network_address), with_text=True),
+                        "SubnetMask": _ip_object(str(net.netmask), with_text=True),
+                        "StartRange": _ip_object(start, with_text=True),
+                        "EndRange": _ip_object(end, with_text=True),
+                        "ActivatePolicies": True,
+                        "Delay": 0,
+                        "Description": "",
+                        "LeaseDuration": _timespan(8 * 86400),
+                        "MaxBootpClients": 4294967295,
+                        "Name": scope.name,
+                        "NapEnable": False,
+                        "NapProfile": "",
+                        "State": scope.state,
+                        "SuperscopeName": "",
+                        "Type": scope.type,
+                        "PSComputerName": None,
+                    }
+                )
+            else:
+                items.append(
+                    {
+                        "ScopeId": str(net.network_address),
+                        "SubnetMask": str(net.netmask),
+                        "StartRange": start,
+                        "EndRange": end,
+                        "Type": scope.type,
+                        "State": scope.state,
+                        "Name": scope.name,
+                    }
+                )
+        return self._array(items) if raw else {"Items": items}
+
+    def _failover(self, raw: bool) -> Any:
+        items = []
+        for rel in self.relationships:
+            hot = rel.mode == "HotStandby"
+            if raw:
+                scope_ids = [_ip_object(str(ipaddress.IPv4Network(s).network_address)) for s in rel.scopes]
+                items.append(
+                    {
+                        "ScopeId": self._array(scope_ids) if scope_ids else None,
+                        "AutoStateTransition": False,
+                        "EnableAuth": True,
+                        "LoadBalancePercent": None if hot else rel.load_balance_percent,
+                        "MaxClientLeadTime": _timespan(rel.mclt_seconds),
+                        "Mode": rel.mode,
+                        "Name": rel.name,
+                        "PartnerServer": rel.partner,
+                        "ReservePercent": rel.reserve_percent if hot else None,
+                        "ServerRole": rel.server_role or None,
+                        "ServerType": "PrimaryServer",
+                        "State": rel.state,
+                        "StateSwitchInterval": None,
+                        "PSComputerName": None,
+                    }
+                )
+            else:
+                items.append(
+                    {
+                        "Name": rel.name,
+                        "PartnerServer": rel.partner,
+                        "Mode": rel.mode,
+                        "State": rel.state,
+                        "ServerRole": rel.server_role,
+                        "LoadBalancePercent": "" if hot else str(rel.load_balance_percent or ""),
+                        "ReservePercent": str(rel.reserve_percent)
+                        if hot and rel.reserve_percent is not None
+                        else "",
+                        "MclSeconds": rel.mclt_seconds,
+                        "ScopeIds": [str(ipaddress.IPv4Network(s).network_address) for s in rel.scopes],
+                    }
+                )
+        return self._array(items) if raw else {"Items": items}
+
+    def _connect(self, targets: list[tuple[str, int]], timeout: float) -> list[dict[str, Any]]:
+        """Real TCP connects from this host's address, all at once, one deadline."""
+        results: dict[int, dict[str, Any]] = {}
+
+        def attempt(index: int, address: str, port: int) -> None:
+            results[index] = _tcp_connect(self.address, address, port, timeout)
+
+        threads = [
+            threading.Thread(target=attempt, args=(i, a, p), daemon=True) for i, (a, p) in enumerate(targets)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout + 1)
+        return [
+            results.get(i, {"Address": a, "Port": p, "Result": "timeout", "Detail": ""})
+            for i, (a, p) in enumerate(targets)
+        ]
+
+    # -- the clock ---------------------------------------------------------------
+
+    def _stamp_clock(self, answer: dict[str, Any], started: float, marker: str) -> None:
+        """Read the emulated clock last, as the scripts do."""
+        answer["Script"] = marker
+        now = time.time()
+        server_time = now + self.clock_offset
+        process_ms = int((now - started) * 1000)
+        quirks = self.effective_quirks
+        if "date-objects" in quirks:
+            answer["Utc"] = {
+                "value": PSDate(int(server_time * 1000)),
+                "DisplayHint": 2,
+                "DateTime": time.strftime("%A, %B %d, %Y %I:%M:%S %p", time.gmtime(server_time)),
+            }
+        elif "raw" in quirks:
+            answer["Utc"] = PSDate(int(server_time * 1000))
+        else:
+            answer["UtcTicks"] = UNIX_EPOCH_TICKS + int(server_time * 10_000_000)
+        answer["ProcessMs"] = process_ms
+
+
+_SERVICE_STATES = {
+    1: "Stopped",
+    2: "Start Pending",
+    3: "Stop Pending",
+    4: "Running",
+    5: "Continue Pending",
+    6: "Pause Pending",
+    7: "Paused",
+}
+
+
+def _parameter(script: str, name: str, pattern: str) -> str:
+    match = re.search(rf"\${name}\s*=\s*(?:\[int\])?'({pattern})'", script)
+    return match.group(1) if match else ""
+
+
+def _profile_flags(text: str) -> int:
+    flags = {"Domain": 1, "Private": 2, "Public": 4}
+    return sum(flags.get(part.strip(), 0) for part in text.split(","))
+
+
+def _ip_object(address: str, *, with_text: bool = False) -> dict[str, Any]:
+    """System.Net.IPAddress as Windows PowerShell 5.1 serialises it (windows-output-samples.md 1.3)."""
+    number = int.from_bytes(ipaddress.IPv4Address(address).packed, "little")
+    value: dict[str, Any] = {
+        "Address": number,
+        "AddressFamily": 2,
+        "ScopeId": None,
+        "IsIPv6Multicast": False,
+        "IsIPv6LinkLocal": False,
+        "IsIPv6SiteLocal": False,
+        "IsIPv6Teredo": False,
+        "IsIPv4MappedToIPv6": False,
+    }
+    if with_text:
+        value["IPAddressToString"] = address
+    return value
+
+
+def _timespan(seconds: int) -> dict[str, Any]:
+    """System.TimeSpan as ConvertTo-Json writes it (11 keys, windows-output-samples.md 1.2)."""
+    ticks = seconds * 10_000_000
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return {
+        "Ticks": ticks,
+        "Days": days,
+        "Hours": hours,
+        "Milliseconds": 0,
+        "Minutes": minutes,
+        "Seconds": secs,
+        "TotalDays": seconds / 86400,
+        "TotalHours": seconds / 3600,
+        "TotalMilliseconds": seconds * 1000,
+        "TotalMinutes": seconds / 60,
+        "TotalSeconds": seconds,
+    }
+
+
+def _tcp_connect(source: str, address: str, port: int, timeout: float) -> dict[str, Any]:
+    """One real connect, worded like the script: open / .NET SocketError name / timeout."""
+    result: dict[str, Any] = {"Address": address, "Port": port, "Result": "error", "Detail": ""}
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(max(timeout, 0.001))
+    try:
+        with contextlib.suppress(OSError):
+            sock.bind((source, 0))
+        sock.connect((address, port))
+        result["Result"] = "open"
+    except TimeoutError:
+        result["Result"] = "timeout"
+    except OSError as exc:
+        names = {
+            errno.ECONNREFUSED: (
+                "ConnectionRefused",
+                "No connection could be made because the target machine actively refused it",
+            ),
+            errno.EHOSTUNREACH: (
+                "HostUnreachable",
+                "A socket operation was attempted to an unreachable host",
+            ),
+            errno.ENETUNREACH: (
+                "NetworkUnreachable",
+                "A socket operation was attempted to an unreachable network",
+            ),
+        }
+        word, text = names.get(exc.errno or 0, ("SocketError", exc.strerror or str(exc)))
+        result["Result"] = word
+        result["Detail"] = f"{text} {address}:{port}"
+    finally:
+        sock.close()
+    return result
+
+
+def clixml_error(message: str, category: str = "NotSpecified: (:) [], UnauthorizedAccessException") -> bytes:
+    """stderr as powershell.exe writes an error record when run through WinRM."""
+    text = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+        f'<S S="Error">{text}_x000D__x000A_</S>'
+        f'<S S="Error">    + CategoryInfo          : {category}_x000D__x000A_</S>'
+        "</Objs>"
+    ).encode()
+
+
+def clixml_progress() -> bytes:
+    """The harmless progress record PowerShell writes when it loads modules."""
+    return (
+        b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+        b'<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
+        b'<T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record">'
+        b"<AV>Preparing modules for first use.</AV><AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC>"
+        b"<T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj></Objs>"
+    )
+
+
+def _unknown_command(script: str) -> CommandResult:
+    first = re.search(r"[A-Za-z]+-[A-Za-z0-9]+", script)
+    word = first.group(0) if first else script.strip().split()[0] if script.strip() else "?"
+    message = (
+        f"{word} : This emulated Windows host only answers fovalidate's fact scripts. The term "
+        f"'{word}' is not recognized as the name of a cmdlet, function, script file, or operable program."
+    )
+    category = f"ObjectNotFound: ({word}:String) [], CommandNotFoundException"
+    return CommandResult(stderr=clixml_error(message, category), exit_code=1)

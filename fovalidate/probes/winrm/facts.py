@@ -1,0 +1,381 @@
+"""What the `winrm` probe learns about one Windows server.
+
+`WindowsFacts` holds one value per section (OS, time, DHCP service, ...).
+A section that could not be read holds a `SectionError` instead, so one
+missing cmdlet or one unreadable answer does not lose the other sections.
+Checks read a section with `facts.require(facts.os)`: an error then becomes
+the usual ERROR finding naming the host and the cause.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from fovalidate.probes.interface import Cause, FactError, FactUnavailable
+
+T = TypeVar("T")
+
+KIND = "winrm"
+
+
+@dataclass(frozen=True)
+class SectionError:
+    """Why one section of a server's facts is missing."""
+
+    section: str
+    detail: str
+    cause: str = Cause.BAD_OUTPUT
+    fix: str = ""
+    excerpt: str | None = None
+
+    def as_fact_error(self, host: str) -> FactError:
+        return FactError(
+            self.cause,
+            f"{self.section} on {host}: {self.detail}",
+            self.fix,
+            excerpt=self.excerpt,
+        )
+
+
+@dataclass(frozen=True)
+class OsInfo:
+    caption: str
+    #: "6.3.9600", "10.0.20348"
+    version: str
+    build: int
+    #: Win32_OperatingSystem.ProductType: 1 workstation, 2 domain controller, 3 server
+    product_type: int
+    powershell: str
+    part_of_domain: bool | None = None
+    domain: str = ""
+    host_name: str = ""
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        parts = [int(p) for p in self.version.split(".")[:3] if p.isdigit()]
+        while len(parts) < 3:
+            parts.append(0)
+        major, minor, build = parts
+        return major, minor, build or self.build
+
+    @property
+    def release(self) -> str:
+        """Windows Server release name from the version ("2012 R2", "2022")."""
+        return release_name(self.version_tuple)
+
+
+#: (major, minor, build) of each Windows Server release; 2016 and later share 10.0.
+SERVER_RELEASES = (
+    ((6, 2, 0), "2012"),
+    ((6, 3, 0), "2012 R2"),
+    ((10, 0, 14393), "2016"),
+    ((10, 0, 17763), "2019"),
+    ((10, 0, 20348), "2022"),
+    ((10, 0, 26100), "2025"),
+)
+
+
+def release_name(version: tuple[int, int, int]) -> str:
+    major, minor, build = version
+    if (major, minor) < (6, 2):
+        return f"older than 2012 ({major}.{minor})"
+    if (major, minor) == (6, 2):
+        return "2012"
+    if (major, minor) == (6, 3):
+        return "2012 R2"
+    known = [name for (ma, mi, b), name in SERVER_RELEASES if (ma, mi) == (major, minor) and b == build]
+    if known:
+        return known[0]
+    return f"build {build}" if build else f"{major}.{minor}"
+
+
+#: Sources that mean "not synchronised to anything" (w32tm does not translate them).
+UNSYNCED_SOURCES = ("local cmos clock", "free-running system clock")
+VM_HOST_SOURCE = "vm ic time synchronization provider"
+
+
+@dataclass(frozen=True)
+class TimeService:
+    """W32Time's view: `w32tm /query /source` and `/query /status`, parsed by shape."""
+
+    #: The source line as printed ("time.windows.com,0x9", "Local CMOS Clock").
+    source: str
+    #: Peer names without their flags, lower case (`("dc1.corp.example.com",)`).
+    peers: tuple[str, ...] = ()
+    leap: int | None = None
+    stratum: int | None = None
+    reference_id: str = ""
+    #: "0x80070426" when w32tm answered with an error instead of a status.
+    status_error: str = ""
+    status_lines: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """ "unsynchronised", "vm-host", "peer", "error" or "unknown"."""
+        lowered = self.source.strip().lower()
+        if self.status_error and not lowered:
+            return "error"
+        if lowered in UNSYNCED_SOURCES:
+            return "unsynchronised"
+        if lowered == VM_HOST_SOURCE:
+            return "vm-host"
+        if self.peers:
+            return "peer"
+        return "unknown"
+
+    @property
+    def synchronised(self) -> bool | None:
+        """False when the status says so (leap indicator 3 or stratum 0)."""
+        if self.leap is None and self.stratum is None:
+            return None
+        return not (self.leap == 3 or self.stratum == 0)
+
+
+@dataclass(frozen=True)
+class DhcpService:
+    installed: bool
+    #: Win32_Service.State: "Running", "Paused", "Stopped", "Start Pending", ...
+    state: str = ""
+    #: "Auto", "Manual", "Disabled"
+    start_mode: str = ""
+
+    @property
+    def normalized_state(self) -> str:
+        return self.state.replace(" ", "").lower()
+
+
+@dataclass(frozen=True)
+class FailoverPortSetting:
+    """The DhcpFailoverPort registry value; absent means the default 647."""
+
+    value: int | None
+
+    @property
+    def effective(self) -> int:
+        return self.value if self.value else 647
+
+
+@dataclass(frozen=True)
+class FirewallRule:
+    name: str
+    enabled: bool
+    #: "Inbound" / "Outbound"
+    direction: str
+    #: "Allow", "Block", "AllowBypass"
+    action: str
+    #: "Any", or a subset of "Domain", "Private", "Public"
+    profiles: tuple[str, ...]
+    protocol: str = ""
+    local_ports: tuple[str, ...] = ()
+    remote_ports: tuple[str, ...] = ()
+    store: str = ""
+
+    def applies_to(self, profile: str) -> bool:
+        return "Any" in self.profiles or profile in self.profiles
+
+    def covers_port(self, port: int, *, local: bool) -> bool | None:
+        """Whether the rule's port filter includes `port` (None when unknown)."""
+        ports = self.local_ports if local else self.remote_ports
+        if not ports:
+            return None
+        for item in ports:
+            text = item.strip()
+            if text.lower() == "any":
+                return True
+            if "-" in text:
+                low, _, high = text.partition("-")
+                if low.strip().isdigit() and high.strip().isdigit() and int(low) <= port <= int(high):
+                    return True
+            elif text.isdigit() and int(text) == port:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class FirewallProfile:
+    #: "Domain", "Private", "Public"
+    name: str
+    enabled: bool | None
+    default_inbound: str = ""
+    default_outbound: str = ""
+
+
+@dataclass(frozen=True)
+class FirewallRules:
+    """The two failover rules as found in the ActiveStore (absent rules are not listed)."""
+
+    rules: tuple[FirewallRule, ...]
+
+    def rule(self, name: str) -> FirewallRule | None:
+        for rule in self.rules:
+            if rule.name.lower() == name.lower():
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
+class FirewallProfiles:
+    profiles: tuple[FirewallProfile, ...]
+    #: Network categories of the connected networks ("DomainAuthenticated", "Private", "Public").
+    active_categories: tuple[str, ...] = ()
+
+    @property
+    def active_profiles(self) -> tuple[str, ...]:
+        """Firewall profile names in use, from the network categories."""
+        names = []
+        for category in self.active_categories:
+            lowered = category.lower()
+            name = (
+                "Domain" if lowered.startswith("domain") else "Private" if lowered == "private" else "Public"
+            )
+            if lowered in ("domainauthenticated", "private", "public", "domain") and name not in names:
+                names.append(name)
+        return tuple(names)
+
+    def profile(self, name: str) -> FirewallProfile | None:
+        for profile in self.profiles:
+            if profile.name.lower() == name.lower():
+                return profile
+        return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    scope_id: ipaddress.IPv4Address
+    mask: ipaddress.IPv4Address
+    start: ipaddress.IPv4Address | None
+    end: ipaddress.IPv4Address | None
+    #: "Dhcp", "Bootp" or "Both"
+    type: str
+    #: "Active" or "InActive"
+    state: str
+    name: str = ""
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(f"{self.scope_id}/{self.mask}", strict=False)
+
+    @property
+    def serves_bootp(self) -> bool:
+        return self.type.lower() in ("bootp", "both")
+
+    def overlaps(self, other: Scope) -> bool:
+        if self.start and self.end and other.start and other.end:
+            return self.start <= other.end and other.start <= self.end
+        return self.network.overlaps(other.network)
+
+
+@dataclass(frozen=True)
+class ExistingRelationship:
+    name: str
+    partner: str
+    #: "LoadBalance" or "HotStandby"
+    mode: str
+    state: str
+    scope_ids: tuple[ipaddress.IPv4Address, ...] = ()
+    server_role: str = ""
+    load_balance_percent: int | None = None
+    reserve_percent: int | None = None
+    mclt_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class DhcpSettings:
+    conflict_detection_attempts: int | None
+    is_authorized: bool | None = None
+    is_domain_joined: bool | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizedServer:
+    dns_name: str
+    address: ipaddress.IPv4Address | None
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """The servers authorised in Active Directory (Get-DhcpServerInDC)."""
+
+    servers: tuple[AuthorizedServer, ...]
+
+
+@dataclass(frozen=True)
+class PartnerConnect:
+    """A TCP connect from this server to a partner's failover port."""
+
+    address: ipaddress.IPv4Address
+    port: int
+    #: "open", "refused", "timeout", "unreachable" or "error"
+    result: str
+    detail: str = ""
+    #: the raw result word (a .NET SocketError name such as "ConnectionRefused")
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """The server's UTC clock, read once, and when (local clock) that happened.
+
+    The reading happened at some local time between `earliest` and `latest`;
+    the offset is taken at the middle and is exact to +/- half the width.
+    """
+
+    server_time: float
+    earliest: float
+    latest: float
+    #: the raw bracket before tightening: sent and received, local time.time()
+    sent_at: float = 0.0
+    received_at: float = 0.0
+    script: str = ""
+
+    @property
+    def offset(self) -> float:
+        """Server clock minus local clock, seconds."""
+        return self.server_time - (self.earliest + self.latest) / 2
+
+    @property
+    def uncertainty(self) -> float:
+        return (self.latest - self.earliest) / 2
+
+
+Section = TypeVar("Section")
+
+
+@dataclass(frozen=True)
+class WindowsFacts:
+    """Everything read from one server over WinRM, one value or error per section."""
+
+    host: str
+    os: OsInfo | SectionError
+    time: TimeService | SectionError
+    service: DhcpService | SectionError
+    failover_port: FailoverPortSetting | SectionError
+    firewall_rules: FirewallRules | SectionError
+    firewall_profiles: FirewallProfiles | SectionError
+    authorization: Authorization | SectionError
+    settings: DhcpSettings | SectionError
+    scopes: tuple[Scope, ...] | SectionError
+    relationships: tuple[ExistingRelationship, ...] | SectionError
+    connects: tuple[PartnerConnect, ...] | SectionError
+    clock: ClockReading | SectionError
+    #: Error records the scripts wrote to stderr (CLIXML), for the record.
+    script_errors: tuple[str, ...] = ()
+    #: HTTP requests the session sent for this server (authentication included).
+    requests: int = 0
+    scripts_run: tuple[str, ...] = field(default_factory=tuple)
+
+    def require(self, value: T | SectionError) -> T:
+        """The section's value, or FactUnavailable (an ERROR finding naming host and cause)."""
+        if isinstance(value, SectionError):
+            raise FactUnavailable(KIND, self.host, value.as_fact_error(self.host))
+        return value
+
+    def connect_to(self, address: ipaddress.IPv4Address | str, port: int) -> PartnerConnect | None:
+        connects = self.require(self.connects)
+        wanted = ipaddress.IPv4Address(str(address))
+        for connect in connects:
+            if connect.address == wanted and connect.port == port:
+                return connect
+        return None

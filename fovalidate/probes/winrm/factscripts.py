@@ -1,0 +1,265 @@
+"""The shipped fact scripts: loading, parameters, and the text that is sent.
+
+The scripts live as readable, commented `.ps1` files in `scripts/`. Before
+sending, comment lines, block comments, indentation and blank lines are
+removed: a WinRM command line is limited to 8,191 characters, and the script
+travels base64-encoded in UTF-16LE (about 2.7 characters per script
+character).
+
+Parameters are substituted into placeholders that sit inside single-quoted
+PowerShell strings (`'{{PARTNERS}}'`). Only values rebuilt from validated
+types are substituted (IPv4 addresses, integers), and the result is checked
+against a character allow-list, so a parameter can never become code.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+#: The scripts a full fact set runs, in order. Each adds one Command/Receive
+#: exchange to the shell, so keep this list short (<= 10 HTTP requests per
+#: server in total, shell and authentication included).
+SCRIPT_NAMES = ("host", "dhcp")
+
+#: How a script names itself, both in its text and in its JSON answer
+#: ("Script": "fovalidate-host/1"). The emulated hosts recognise scripts by it.
+MARKER_PATTERN = re.compile(r"fovalidate-(?P<name>[a-z]+)/(?P<version>\d+)")
+
+_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+#: Characters a substituted value may contain: digits, dots, colons and commas.
+_SAFE_VALUE = re.compile(r"^[0-9.:,]*$")
+_BLOCK_COMMENT = re.compile(r"<#.*?#>", re.DOTALL)
+
+
+class ScriptParameterError(ValueError):
+    """A parameter value that must not be put into a script."""
+
+
+@dataclass(frozen=True)
+class FactScript:
+    """One script, ready to send."""
+
+    name: str
+    version: int
+    text: str
+
+    @property
+    def marker(self) -> str:
+        return f"fovalidate-{self.name}/{self.version}"
+
+
+@cache
+def source(name: str) -> str:
+    """The shipped, commented script text."""
+    if name not in SCRIPT_NAMES:
+        raise KeyError(f"no fact script named {name!r}; known: {', '.join(SCRIPT_NAMES)}")
+    return (resources.files("fovalidate.probes.winrm") / "scripts" / f"{name}.ps1").read_text(
+        encoding="utf-8"
+    )
+
+
+def minify(text: str) -> str:
+    """Drop comments, indentation and blank lines; shorten what is safe to shorten.
+
+    Only whole-line comments are removed (and `<# #>` blocks): a `#` later in
+    a line may sit inside a string, so the scripts keep comments on lines of
+    their own (a test checks that no comment survives). Outside quoted
+    strings, a few long names become their built-in aliases (`ALIASES`) and
+    spaces next to `= { } ( ) ; | ,` go, where PowerShell does not need them.
+    """
+    text = _BLOCK_COMMENT.sub("", text)
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        code = "".join(piece if quoted else _shorten(piece) for quoted, piece in _split_strings(stripped))
+        lines.append(_squeeze(code))
+    return "\n".join(lines) + "\n"
+
+
+#: Long spellings in the readable scripts and the built-in aliases sent instead.
+#: The read-only allow-list knows both spellings.
+ALIASES = {
+    "ForEach-Object": "%",
+    "Where-Object": "?",
+    "Select-Object": "select",
+    "-ErrorAction SilentlyContinue": "-EA 0",
+}
+_ALIAS_PATTERN = re.compile(
+    "|".join(rf"(?<![\w-]){re.escape(long)}(?![\w-])" for long in sorted(ALIASES, key=len, reverse=True))
+)
+_TIGHT = set("={}();|,")
+
+
+def _shorten(code: str) -> str:
+    return _ALIAS_PATTERN.sub(lambda match: ALIASES[match.group(0)], code)
+
+
+def _split_strings(line: str) -> list[tuple[bool, str]]:
+    """Cut a line into (is_string, text) pieces; quotes stay with their string."""
+    pieces: list[tuple[bool, str]] = []
+    current: list[str] = []
+    quote = ""
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote:
+            current.append(char)
+            if char == quote:
+                # '' inside a single-quoted string is an escaped quote, not the end.
+                if index + 1 < len(line) and line[index + 1] == quote:
+                    current.append(quote)
+                    index += 1
+                else:
+                    pieces.append((True, "".join(current)))
+                    current, quote = [], ""
+            elif char == "`" and quote == '"' and index + 1 < len(line):
+                current.append(line[index + 1])
+                index += 1
+        elif char in "'\"":
+            if current:
+                pieces.append((False, "".join(current)))
+            current, quote = [char], char
+        else:
+            current.append(char)
+        index += 1
+    if current:
+        pieces.append((bool(quote), "".join(current)))
+    return pieces
+
+
+def _squeeze(line: str) -> str:
+    """Remove spaces next to `_TIGHT` punctuation outside string literals."""
+    out: list[str] = []
+    for quoted, piece in _split_strings(line):
+        if quoted:
+            out.append(piece)
+            continue
+        for index, char in enumerate(piece):
+            if char == " ":
+                previous = out[-1][-1:] if out else ""
+                following = piece[index + 1] if index + 1 < len(piece) else ""
+                if previous in _TIGHT or following in _TIGHT or following == " ":
+                    continue
+            out.append(char)
+    return "".join(out)
+
+
+def _marker_version(name: str, text: str) -> int:
+    match = MARKER_PATTERN.search(text)
+    if match is None or match.group("name") != name:
+        raise ValueError(f"fact script {name}.ps1 does not name itself 'fovalidate-{name}/<version>'")
+    return int(match.group("version"))
+
+
+def render(name: str, parameters: dict[str, str] | None = None) -> FactScript:
+    """The minified script with its placeholders filled in.
+
+    Every placeholder must get a value and every value must consist of
+    digits, dots, colons and commas only.
+    """
+    parameters = dict(parameters or {})
+    text = minify(source(name))
+    wanted = set(_PLACEHOLDER.findall(text))
+    missing = wanted - parameters.keys()
+    unknown = parameters.keys() - wanted
+    if missing or unknown:
+        raise ScriptParameterError(
+            f"fact script {name}: missing parameters {sorted(missing)}, unknown parameters {sorted(unknown)}"
+        )
+    for key, value in parameters.items():
+        if not _SAFE_VALUE.match(value):
+            raise ScriptParameterError(f"fact script {name}: parameter {key} has characters outside [0-9.:,]")
+    text = _PLACEHOLDER.sub(lambda match: parameters[match.group(1)], text)
+    return FactScript(name, _marker_version(name, text), text)
+
+
+def partner_list(partners: Iterable[tuple[ipaddress.IPv4Address | str, int]]) -> str:
+    """ "address:port,address:port" from validated values (duplicates dropped)."""
+    items: list[str] = []
+    for address, port in partners:
+        checked = ipaddress.IPv4Address(str(address))
+        number = int(port)
+        if not 1 <= number <= 65535:
+            raise ScriptParameterError(f"port {port!r} is outside 1-65535")
+        item = f"{checked}:{number}"
+        if item not in items:
+            items.append(item)
+    return ",".join(items)
+
+
+def timeout_milliseconds(seconds: float) -> str:
+    milliseconds = round(float(seconds) * 1000)
+    if not 1 <= milliseconds <= 600_000:
+        raise ScriptParameterError(f"connect timeout {seconds!r}s is outside 1 ms - 10 min")
+    return str(milliseconds)
+
+
+def host_script() -> FactScript:
+    return render("host")
+
+
+def dhcp_script(
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]], timeout: float, *, with_dhcp: bool = True
+) -> FactScript:
+    return render(
+        "dhcp",
+        {
+            "PARTNERS": partner_list(partners),
+            "TIMEOUT_MS": timeout_milliseconds(timeout),
+            "WITH_DHCP": "1" if with_dhcp else "0",
+        },
+    )
+
+
+def fact_scripts(
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]], connect_timeout: float
+) -> tuple[FactScript, ...]:
+    """Every script of the full fact set, in sending order.
+
+    Normally two. A hub whose partner list makes the dhcp script too long
+    for one command line gets extra connect-only runs of it for the rest of
+    its partners (each run connects to its own share, all within one timeout).
+    """
+    pending = list(dict.fromkeys((str(ipaddress.IPv4Address(str(a))), int(p)) for a, p in partners))
+    scripts = [host_script()]
+    with_dhcp = True
+    while True:
+        count = _fitting(pending, connect_timeout, with_dhcp)
+        scripts.append(dhcp_script(pending[:count], connect_timeout, with_dhcp=with_dhcp))
+        pending = pending[count:]
+        with_dhcp = False
+        if not pending:
+            return tuple(scripts)
+
+
+def _fitting(partners: list[tuple[str, int]], timeout: float, with_dhcp: bool) -> int:
+    """How many of `partners` fit into one dhcp script (at least one)."""
+    count = len(partners)
+    while count > 1 and command_line_length(dhcp_script(partners[:count], timeout, with_dhcp=with_dhcp)) > (
+        MAX_COMMAND_LINE
+    ):
+        count -= 1
+    return count
+
+
+def command_line_length(script: FactScript) -> int:
+    """Length of the command line that carries `script` (limit: MAX_COMMAND_LINE)."""
+    return len(encode_command(script.text))
+
+
+#: cmd.exe's command-line limit, which a WinRM command line shares.
+MAX_COMMAND_LINE = 8191
+
+
+def encode_command(script: str) -> str:
+    """The command line pywinrm's `run_ps` would send for `script`."""
+    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    return f"powershell -encodedcommand {encoded}"

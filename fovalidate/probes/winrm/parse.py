@@ -1,0 +1,696 @@
+"""From what a fact script printed to `WindowsFacts`, tolerating every shape.
+
+Two layers:
+
+1. `decode_answer` turns one script's stdout/stderr/exit code into the JSON
+   object the script printed, or raises `BadAnswer` with a plain cause and a
+   short raw excerpt: empty output, a non-UTF-8 code page, garbage, an
+   answer that is too large, the answer of another script. CLIXML on stderr
+   is read: progress, verbose and warning records are harmless; error records
+   are kept (and are the reason given when stdout is empty).
+2. `build_facts` reads each section with the shape readers in `shapes`, so
+   the projected values of the shipped scripts and the raw cmdlet objects of
+   Windows PowerShell 3.0/4.0/5.1 both work. A section that is missing or
+   unreadable becomes a `SectionError`; the other sections are kept.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fovalidate.probes.interface import Cause, FactError
+from fovalidate.probes.winrm import shapes
+from fovalidate.probes.winrm.facts import (
+    Authorization,
+    AuthorizedServer,
+    ClockReading,
+    DhcpService,
+    DhcpSettings,
+    ExistingRelationship,
+    FailoverPortSetting,
+    FirewallProfile,
+    FirewallProfiles,
+    FirewallRule,
+    FirewallRules,
+    OsInfo,
+    PartnerConnect,
+    Scope,
+    SectionError,
+    TimeService,
+    WindowsFacts,
+)
+from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript
+from fovalidate.secrets import redact
+
+#: Larger answers are not parsed (a full fact set is a few KiB).
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+EXCERPT_CHARS = 240
+
+# --------------------------------------------------------------------------- answers
+
+
+class BadAnswer(Exception):
+    def __init__(self, error: FactError):
+        self.error = error
+        super().__init__(error.describe())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One script's run: its JSON object, or why there is none."""
+
+    script: FactScript
+    data: dict[str, Any] | None
+    error: FactError | None = None
+    #: error records from stderr (CLIXML), kept even when stdout was fine
+    script_errors: tuple[str, ...] = ()
+    sent_at: float = 0.0
+    received_at: float = 0.0
+
+
+def excerpt(data: bytes | str, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable, secret-free piece of raw output for a finding."""
+    text = data[: limit * 4].decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
+    text = text.strip()
+    cut = text[:limit]
+    printable = "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in cut)
+    return redact(printable + (" ..." if len(text) > limit else ""))
+
+
+_CLIXML_RECORD = re.compile(r'<S S="(\w+)">(.*?)</S>', re.DOTALL)
+_CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def read_stderr(stderr: bytes) -> tuple[list[str], list[str]]:
+    """(error records, other notes) from stderr, CLIXML or plain text.
+
+    Windows PowerShell writes its streams to stderr as CLIXML (`#< CLIXML`
+    then `<Objs>`). Progress records (`<Obj S="progress">`) carry no message
+    worth keeping; `<S S="Error">` lines are errors; verbose, warning, debug
+    and information lines are notes.
+    """
+    text = stderr.decode("utf-8", "replace").strip()
+    if not text:
+        return [], []
+    if not text.startswith("#< CLIXML"):
+        return [" ".join(text.split())[:500]], []
+    errors: list[str] = []
+    notes: list[str] = []
+    pieces: dict[str, list[str]] = {}
+    for stream, raw in _CLIXML_RECORD.findall(text):
+        decoded = _CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), html.unescape(raw))
+        pieces.setdefault(stream.lower(), []).append(decoded)
+    # PowerShell splits one error over several <S S="Error"> lines; join them back.
+    for stream, parts in pieces.items():
+        joined = " ".join(" ".join("".join(parts).split()).split(" + ")).strip()
+        if not joined:
+            continue
+        (errors if stream == "error" else notes).append(joined[:500])
+    return errors, notes
+
+
+def decode_answer(script: FactScript, stdout: bytes, stderr: bytes, exit_code: int, host: str) -> Answer:
+    """The JSON object `script` printed; raises BadAnswer when there is none."""
+    errors, _notes = read_stderr(stderr)
+    if len(stdout) > MAX_ANSWER_BYTES:
+        raise BadAnswer(
+            FactError(
+                Cause.BAD_OUTPUT,
+                f"the {script.name} script on {host} printed {len(stdout) // 1024} KiB, "
+                f"more than the {MAX_ANSWER_BYTES // 1024} KiB a fact answer can be",
+                "run the script by hand on the server to see what it prints",
+                excerpt=excerpt(stdout),
+            )
+        )
+    if not stdout.strip():
+        reason = errors[0] if errors else f"exit code {exit_code}"
+        raise BadAnswer(
+            FactError(
+                _cause_of(reason),
+                f"the {script.name} script on {host} printed nothing ({reason})",
+                _fix_for(reason) or "run the script by hand on the server (see `fovalidate explain`)",
+                excerpt=excerpt(errors[0] if errors else stderr),
+            )
+        )
+    try:
+        text = stdout.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadAnswer(
+            FactError(
+                Cause.BAD_OUTPUT,
+                f"the answer of the {script.name} script on {host} is not UTF-8 "
+                f"(byte 0x{stdout[exc.start]:02x} at offset {exc.start}): the WinRM shell used another "
+                "code page, or something else printed into the answer",
+                "check for a PowerShell profile or logon script that prints text",
+                excerpt=excerpt(stdout[max(0, exc.start - 60) : exc.start + 60]),
+            )
+        ) from None
+    data = _json_object(text)
+    if data is None:
+        raise BadAnswer(
+            FactError(
+                Cause.BAD_OUTPUT,
+                f"the answer of the {script.name} script on {host} is not the JSON document it prints"
+                + (f" (stderr: {errors[0]})" if errors else ""),
+                "check for a PowerShell profile, logon script or transcript that prints text",
+                excerpt=excerpt(text),
+            )
+        )
+    marker = shapes.as_text(shapes.field(data, "Script"))
+    match = MARKER_PATTERN.fullmatch(marker.strip())
+    if match is None or match.group("name") != script.name:
+        raise BadAnswer(
+            FactError(
+                Cause.BAD_OUTPUT,
+                f"{host} answered the {script.name} script with a JSON document that is not its answer "
+                f"(Script: {marker or 'missing'})",
+                "check that nothing on the server rewrites WinRM commands",
+                excerpt=excerpt(text),
+            )
+        )
+    return Answer(script, data, None, tuple(errors))
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in `text`; tolerates text printed before or after it."""
+    candidates = [text.strip()]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
+        value = shapes.unwrap(value)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+_ACCESS_DENIED = re.compile(r"access (is )?denied|0x80070005|permission", re.IGNORECASE)
+_NOT_RECOGNIZED = re.compile(
+    r"not recognized as the name of a cmdlet|CommandNotFoundException", re.IGNORECASE
+)
+
+
+def _cause_of(message: str) -> str:
+    if _ACCESS_DENIED.search(message):
+        return Cause.ACCESS_DENIED
+    return Cause.BAD_OUTPUT
+
+
+def _fix_for(message: str) -> str:
+    if _ACCESS_DENIED.search(message):
+        return (
+            "add the fovalidate account to the server's DHCP Administrators or Administrators group "
+            "(whether DHCP Users is enough is unconfirmed)"
+        )
+    if _NOT_RECOGNIZED.search(message):
+        return (
+            "the cmdlet is missing on this server: install the DHCP Server role's PowerShell module "
+            "(Install-WindowsFeature RSAT-DHCP) or update Windows"
+        )
+    return ""
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _section_error(section: str, message: str) -> SectionError:
+    text = " ".join(message.split())[:300]
+    return SectionError(
+        section,
+        f"PowerShell error: {text}",
+        Cause.ACCESS_DENIED if _ACCESS_DENIED.search(text) else Cause.UNEXPECTED,
+        _fix_for(text),
+    )
+
+
+def _read(section: str, raw: Any, reader: Callable[[Any], Any]) -> Any:
+    """Run a section reader; its own Error field, a missing value, or an
+    unreadable value all become a SectionError."""
+    if raw is None:
+        return SectionError(section, "the script did not report it", Cause.BAD_OUTPUT)
+    error = shapes.field(raw, "Error") if isinstance(shapes.unwrap(raw), dict) else None
+    if error:
+        return _section_error(section, shapes.as_text(error))
+    try:
+        return reader(raw)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return SectionError(
+            section,
+            f"unreadable ({type(exc).__name__}: {exc})",
+            Cause.BAD_OUTPUT,
+            excerpt=excerpt(json.dumps(raw, default=str)),
+        )
+
+
+def _items(raw: Any) -> list[Any]:
+    """The list of a section: {"Items": [...]} from the scripts, or a raw cmdlet list."""
+    record = shapes.as_record(raw)
+    if record is not None:
+        items = shapes.field(record, "Items", _ABSENT)
+        if items is not _ABSENT:
+            return shapes.as_list(items)
+    return shapes.as_list(raw)
+
+
+_ABSENT = object()
+
+
+def read_os(raw: Any, powershell: Any) -> OsInfo:
+    version = shapes.as_text(shapes.first_field(raw, "Version"))
+    build = shapes.as_int(shapes.first_field(raw, "Build", "BuildNumber"))
+    if not version and build is None:
+        raise ValueError("no Version or BuildNumber")
+    product = shapes.as_int(shapes.first_field(raw, "ProductType", "OsProductType"))
+    if product is None:
+        product = {"workstation": 1, "domaincontroller": 2, "server": 3}.get(
+            shapes.as_text(shapes.first_field(raw, "ProductType")).replace(" ", "").lower(), 3
+        )
+    return OsInfo(
+        caption=shapes.as_text(shapes.first_field(raw, "Caption", "OsName")).strip(),
+        version=version.strip(),
+        build=build or 0,
+        product_type=product,
+        powershell=shapes.as_text(powershell).strip(),
+        part_of_domain=shapes.as_bool(shapes.field(raw, "PartOfDomain")),
+        domain=shapes.as_text(shapes.field(raw, "Domain")).strip(),
+        host_name=shapes.as_text(shapes.first_field(raw, "HostName", "DNSHostName", "CSName")).strip(),
+    )
+
+
+_HRESULT = re.compile(r"\((0x[0-9A-Fa-f]{8})\)\s*$")
+_FLAG = re.compile(r"^(?:0x[0-9A-Fa-f]+|\d+)$")
+_LEADING_NUMBER = re.compile(r"^\s*(\d+)\s*\(")
+_REFERENCE_ID = re.compile(r"0x[0-9A-Fa-f]{8}")
+_COLON = re.compile(r"\s*[:\uff1a]\s*")
+
+
+def _lines(value: Any) -> list[str]:
+    items = shapes.as_list(value)
+    lines: list[str] = []
+    for item in items:
+        lines.extend(shapes.as_text(item).replace("\r", "").split("\n"))
+    return lines
+
+
+def parse_w32tm_status(lines: Sequence[str]) -> dict[str, Any]:
+    """Leap indicator, stratum and reference id from `w32tm /query /status`.
+
+    The labels are localised ("Leap Indicator", "Sprungindikator",
+    "Indicateur de dérive :", "閏インジケーター"), so fields are found by line
+    position and checked by the shape of their value: line 1 "0(no warning)",
+    line 2 "4 (...)", line 6 "0x........ (...)", line 8 the source. Wrapped
+    continuation lines (no colon) are joined to the line before.
+    """
+    result: dict[str, Any] = {"leap": None, "stratum": None, "reference_id": "", "source": "", "error": ""}
+    cleaned = [line.rstrip() for line in lines if line.strip()]
+    if not cleaned:
+        result["error"] = "empty"
+        return result
+    fields: list[str] = []
+    for line in cleaned:
+        parts = _COLON.split(line.strip(), maxsplit=1)
+        if len(parts) == 2:
+            fields.append(parts[1])
+        elif fields:
+            fields[-1] += " " + line.strip()
+        else:
+            fields.append(line.strip())
+    error = next((m.group(1) for line in cleaned if (m := _HRESULT.search(line))), "")
+    if len(fields) < 6 or not _LEADING_NUMBER.match(fields[0]):
+        result["error"] = error or "unrecognised output"
+        return result
+    leap, stratum = _LEADING_NUMBER.match(fields[0]), re.match(r"^\s*(\d+)", fields[1])
+    result["leap"] = int(leap.group(1)) if leap else None
+    result["stratum"] = int(stratum.group(1)) if stratum else None
+    reference = _REFERENCE_ID.match(fields[5].strip())
+    result["reference_id"] = reference.group(0) if reference else ""
+    if len(fields) > 7:
+        result["source"] = fields[7].strip()
+    return result
+
+
+def source_peers(source: str) -> tuple[str, ...]:
+    """Peer names from a `w32tm /query /source` line, flags (",0x9", ",8") dropped."""
+    lowered = source.strip().lower()
+    if not lowered or " " in lowered.strip():
+        return ()
+    peers = []
+    for token in re.split(r"[,;\s]+", lowered):
+        token = token.strip().rstrip(".")
+        if token and not _FLAG.match(token) and token not in peers:
+            peers.append(token)
+    return tuple(peers)
+
+
+def read_time(raw: Any) -> TimeService:
+    source_lines = [line.strip() for line in _lines(shapes.field(raw, "Source")) if line.strip()]
+    status = parse_w32tm_status(_lines(shapes.field(raw, "Status")))
+    source = source_lines[0] if source_lines else ""
+    error = ""
+    if source and _HRESULT.search(source):
+        # "The following error occurred: The service has not been started. (0x80070426)"
+        error = _HRESULT.search(source).group(1)  # type: ignore[union-attr]
+        source = ""
+    if not source:
+        source = status["source"]
+    error = error or status["error"]
+    return TimeService(
+        source=source,
+        peers=source_peers(source),
+        leap=status["leap"],
+        stratum=status["stratum"],
+        reference_id=status["reference_id"],
+        status_error=error,
+        status_lines=tuple(line.rstrip() for line in _lines(shapes.field(raw, "Status")))[:20],
+    )
+
+
+#: ServiceControllerStatus numbers and Win32_Service.StartMode / ServiceStartMode.
+SERVICE_STATES = {
+    1: "Stopped",
+    2: "Start Pending",
+    3: "Stop Pending",
+    4: "Running",
+    5: "Continue Pending",
+    6: "Pause Pending",
+    7: "Paused",
+}
+START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
+
+
+def read_service(raw: Any) -> DhcpService:
+    installed = shapes.as_bool(shapes.field(raw, "Installed"))
+    state = shapes.as_enum(shapes.first_field(raw, "State", "Status"), SERVICE_STATES)
+    if installed is None:
+        installed = bool(state)
+    start = shapes.as_enum(shapes.first_field(raw, "StartMode", "StartType"), START_MODES)
+    if start.lower() == "automatic":
+        start = "Auto"
+    return DhcpService(installed=installed, state=state, start_mode=start)
+
+
+def read_failover_port(raw: Any) -> FailoverPortSetting:
+    present = shapes.as_bool(shapes.field(raw, "Set"))
+    value = shapes.as_int(shapes.first_field(raw, "Value", "DhcpFailoverPort"))
+    if present is False or not value:
+        return FailoverPortSetting(None)
+    if not 1 <= value <= 65535:
+        raise ValueError(f"DhcpFailoverPort {value} is not a TCP port")
+    return FailoverPortSetting(value)
+
+
+RULE_ENABLED = {1: True, 2: False}
+DIRECTIONS = {1: "Inbound", 2: "Outbound"}
+RULE_ACTIONS = {0: "NotConfigured", 2: "Allow", 3: "AllowBypass", 4: "Block"}
+PROFILE_FLAGS = {1: "Domain", 2: "Private", 4: "Public"}
+GPO_BOOLEAN = {0: False, 1: True, 2: None}
+NETWORK_CATEGORIES = {0: "Public", 1: "Private", 2: "DomainAuthenticated"}
+
+
+def _ports(value: Any) -> tuple[str, ...]:
+    ports: list[str] = []
+    for item in shapes.as_list(value):
+        for part in re.split(r"[,\s]+", shapes.as_text(item)):
+            if part.strip():
+                ports.append(part.strip())
+    return tuple(ports)
+
+
+def read_firewall_rules(raw: Any) -> FirewallRules:
+    rules = []
+    for item in _items(raw):
+        name = shapes.as_text(shapes.first_field(item, "Name", "InstanceID", "ID")).strip()
+        if not name:
+            continue
+        rules.append(
+            FirewallRule(
+                name=name,
+                enabled=bool(shapes.as_bool(shapes.field(item, "Enabled"), RULE_ENABLED)),
+                direction=shapes.as_enum(shapes.field(item, "Direction"), DIRECTIONS),
+                action=shapes.as_enum(shapes.field(item, "Action"), RULE_ACTIONS),
+                profiles=shapes.as_flags(
+                    shapes.first_field(item, "Profile", "Profiles"), PROFILE_FLAGS, "Any"
+                ),
+                protocol=shapes.as_text(shapes.field(item, "Protocol")).strip(),
+                local_ports=_ports(shapes.field(item, "LocalPort")),
+                remote_ports=_ports(shapes.field(item, "RemotePort")),
+                store=shapes.as_text(shapes.first_field(item, "Store", "PolicyStoreSource")).strip(),
+            )
+        )
+    return FirewallRules(tuple(rules))
+
+
+def read_firewall_profiles(raw: Any) -> FirewallProfiles:
+    profiles = []
+    for item in _items(raw):
+        name = shapes.as_text(shapes.first_field(item, "Name", "Profile")).strip()
+        if not name:
+            continue
+        profiles.append(
+            FirewallProfile(
+                name=name,
+                enabled=shapes.as_bool(shapes.field(item, "Enabled"), GPO_BOOLEAN),
+                default_inbound=shapes.as_enum(
+                    shapes.first_field(item, "Inbound", "DefaultInboundAction"), RULE_ACTIONS
+                ),
+                default_outbound=shapes.as_enum(
+                    shapes.first_field(item, "Outbound", "DefaultOutboundAction"), RULE_ACTIONS
+                ),
+            )
+        )
+    record = shapes.as_record(raw)
+    active = shapes.field(record, "Active") if record is not None else None
+    categories = tuple(
+        shapes.as_enum(shapes.first_field(item, "NetworkCategory", default=item), NETWORK_CATEGORIES)
+        if isinstance(shapes.unwrap(item), dict)
+        else shapes.as_enum(item, NETWORK_CATEGORIES)
+        for item in shapes.as_list(active)
+    )
+    return FirewallProfiles(tuple(profiles), tuple(c for c in categories if c))
+
+
+def read_settings(raw: Any) -> DhcpSettings:
+    return DhcpSettings(
+        conflict_detection_attempts=shapes.as_int(shapes.field(raw, "ConflictDetectionAttempts")),
+        is_authorized=shapes.as_bool(shapes.field(raw, "IsAuthorized")),
+        is_domain_joined=shapes.as_bool(shapes.field(raw, "IsDomainJoined")),
+    )
+
+
+def read_authorization(raw: Any) -> Authorization:
+    servers = []
+    for item in _items(raw):
+        servers.append(
+            AuthorizedServer(
+                dns_name=shapes.as_text(shapes.field(item, "DnsName")).strip().rstrip(".").lower(),
+                address=shapes.as_ip(shapes.field(item, "IPAddress")),
+            )
+        )
+    return Authorization(tuple(servers))
+
+
+def read_scopes(raw: Any) -> tuple[Scope, ...]:
+    scopes = []
+    for item in _items(raw):
+        scope_id = shapes.as_ip(shapes.field(item, "ScopeId"))
+        mask = shapes.as_ip(shapes.field(item, "SubnetMask"))
+        if scope_id is None or mask is None:
+            raise ValueError(f"a scope without a readable ScopeId/SubnetMask: {excerpt(json.dumps(item))}")
+        scopes.append(
+            Scope(
+                scope_id=scope_id,
+                mask=mask,
+                start=shapes.as_ip(shapes.field(item, "StartRange")),
+                end=shapes.as_ip(shapes.field(item, "EndRange")),
+                type=shapes.as_text(shapes.field(item, "Type")).strip() or "Dhcp",
+                state=shapes.as_text(shapes.field(item, "State")).strip(),
+                name=shapes.as_text(shapes.field(item, "Name")).strip(),
+            )
+        )
+    return tuple(scopes)
+
+
+def _percent(value: Any) -> int | None:
+    return shapes.as_int(value)
+
+
+def read_relationships(raw: Any) -> tuple[ExistingRelationship, ...]:
+    relationships = []
+    for item in _items(raw):
+        name = shapes.as_text(shapes.field(item, "Name"))
+        if not name:
+            continue
+        scope_ids = tuple(
+            address
+            for address in (
+                shapes.as_ip(scope)
+                for scope in shapes.as_list(shapes.first_field(item, "ScopeIds", "ScopeId"))
+            )
+            if address is not None
+        )
+        mclt = shapes.as_seconds(shapes.first_field(item, "MclSeconds", "MaxClientLeadTime"))
+        relationships.append(
+            ExistingRelationship(
+                name=name,
+                partner=shapes.as_text(shapes.field(item, "PartnerServer")).strip(),
+                mode=shapes.as_text(shapes.field(item, "Mode")).strip(),
+                state=shapes.as_text(shapes.field(item, "State")).strip(),
+                scope_ids=scope_ids,
+                server_role=shapes.as_text(shapes.field(item, "ServerRole")).strip(),
+                load_balance_percent=_percent(shapes.field(item, "LoadBalancePercent")),
+                reserve_percent=_percent(shapes.field(item, "ReservePercent")),
+                mclt_seconds=int(mclt) if mclt is not None else None,
+            )
+        )
+    return tuple(relationships)
+
+
+#: .NET SocketError names (and the script's own words) to the probe's outcomes.
+CONNECT_RESULTS = {
+    "open": "open",
+    "success": "open",
+    "true": "open",
+    "connectionrefused": "refused",
+    "refused": "refused",
+    "timeout": "timeout",
+    "timedout": "timeout",
+    "hostunreachable": "unreachable",
+    "networkunreachable": "unreachable",
+    "hostdown": "unreachable",
+    "networkdown": "unreachable",
+    "unreachable": "unreachable",
+}
+
+
+def read_connects(raw: Any) -> tuple[PartnerConnect, ...]:
+    connects = []
+    for item in shapes.as_list(raw):
+        address = shapes.as_ip(shapes.first_field(item, "Address", "RemoteAddress", "ComputerName"))
+        port = shapes.as_int(shapes.first_field(item, "Port", "RemotePort"))
+        if address is None or port is None:
+            raise ValueError(f"a connect result without address or port: {excerpt(json.dumps(item))}")
+        word = shapes.as_text(shapes.first_field(item, "Result", "TcpTestSucceeded")).strip()
+        connects.append(
+            PartnerConnect(
+                address=address,
+                port=port,
+                result=CONNECT_RESULTS.get(word.lower(), "error"),
+                detail=shapes.as_text(shapes.field(item, "Detail")).strip(),
+                raw=word,
+            )
+        )
+    return tuple(connects)
+
+
+def read_clock(answer: Answer) -> ClockReading | None:
+    """The clock reading of one answer, bracketed by the local send/receive times.
+
+    ProcessMs (how long the PowerShell process had run at the reading) moves
+    the early end: the process started after the command was sent. It is
+    used only when it fits inside the bracket.
+    """
+    if answer.data is None:
+        return None
+    server_time = shapes.as_epoch(shapes.first_field(answer.data, "UtcTicks", "Utc", "UtcNow"))
+    if server_time is None:
+        return None
+    earliest, latest = answer.sent_at, answer.received_at
+    process = shapes.as_int(shapes.field(answer.data, "ProcessMs"))
+    if process is not None and 0 <= process / 1000 <= latest - earliest:
+        earliest += process / 1000
+    return ClockReading(
+        server_time=server_time,
+        earliest=earliest,
+        latest=latest,
+        sent_at=answer.sent_at,
+        received_at=answer.received_at,
+        script=answer.script.name,
+    )
+
+
+# --------------------------------------------------------------------------- assembling
+
+
+def _failed(section: str, error: FactError) -> SectionError:
+    return SectionError(section, error.detail, error.cause, error.fix, error.excerpt)
+
+
+def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> WindowsFacts:
+    """WindowsFacts from the answers of the host script and the dhcp script run(s)."""
+    host_answer = next((a for a in answers if a.script.name == "host"), None)
+    dhcp_answers = [a for a in answers if a.script.name == "dhcp"]
+    full_dhcp = next((a for a in dhcp_answers if shapes.field(a.data, "Scopes") is not None), None)
+    if full_dhcp is None:
+        full_dhcp = next((a for a in dhcp_answers if a.data is None), None)
+
+    def from_host(section: str, key: str, reader: Callable[[Any], Any]) -> Any:
+        if host_answer is None:
+            return SectionError(section, "the host script was not run", Cause.INTERRUPTED)
+        if host_answer.error is not None:
+            return _failed(section, host_answer.error)
+        return _read(section, shapes.field(host_answer.data, key), reader)
+
+    def from_dhcp(section: str, key: str, reader: Callable[[Any], Any]) -> Any:
+        if full_dhcp is None:
+            return SectionError(section, "the dhcp script was not run", Cause.INTERRUPTED)
+        if full_dhcp.error is not None:
+            return _failed(section, full_dhcp.error)
+        return _read(section, shapes.field(full_dhcp.data, key), reader)
+
+    powershell = shapes.field(host_answer.data, "PSVersion") if host_answer and host_answer.data else None
+    # A failed run loses the connects of its partners; all are then reported
+    # as missing rather than some silently absent.
+    connects: list[PartnerConnect] = []
+    connect_error: SectionError | None = None
+    for answer in dhcp_answers:
+        if answer.error is not None:
+            connect_error = connect_error or _failed("partner connects", answer.error)
+            continue
+        value = _read("partner connects", shapes.field(answer.data, "Connect", []), read_connects)
+        if isinstance(value, SectionError):
+            connect_error = connect_error or value
+        else:
+            connects.extend(value)
+    if not dhcp_answers:
+        connect_error = SectionError("partner connects", "the dhcp script was not run", Cause.INTERRUPTED)
+
+    readings = [reading for reading in (read_clock(a) for a in answers) if reading is not None]
+    clock: ClockReading | SectionError
+    if readings:
+        clock = min(readings, key=lambda reading: reading.uncertainty)
+    else:
+        failed = next((a.error for a in answers if a.error is not None), None)
+        clock = (
+            _failed("clock", failed)
+            if failed
+            else SectionError("clock", "no answer carried the server's clock", Cause.BAD_OUTPUT)
+        )
+    return WindowsFacts(
+        host=host,
+        os=from_host("operating system", "Os", lambda raw: read_os(raw, powershell)),
+        time=from_host("W32Time", "Time", read_time),
+        service=from_host("DHCP Server service", "Service", read_service),
+        failover_port=from_host("DhcpFailoverPort registry value", "FailoverPort", read_failover_port),
+        firewall_rules=from_host("failover firewall rules", "FirewallRules", read_firewall_rules),
+        firewall_profiles=from_host("firewall profiles", "FirewallProfiles", read_firewall_profiles),
+        authorization=from_host("AD authorisation (Get-DhcpServerInDC)", "InDC", read_authorization),
+        settings=from_dhcp("DHCP server settings", "Setting", read_settings),
+        scopes=from_dhcp("IPv4 scopes", "Scopes", read_scopes),
+        relationships=from_dhcp("failover relationships", "Failover", read_relationships),
+        connects=connect_error if connect_error is not None else tuple(connects),
+        clock=clock,
+        script_errors=tuple(error for answer in answers for error in answer.script_errors),
+        requests=requests,
+        scripts_run=tuple(answer.script.marker for answer in answers),
+    )
