@@ -1,0 +1,238 @@
+"""Relay logic shared by the checks `relay.coverage` and `relay.duplicate`.
+
+Pure functions over parsed configs: which interfaces carry a scope, whom
+each one relays to, and what is missing. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fovalidate.findings import SourceLocation
+from fovalidate.relays.interface import DEFAULT_VRF, ParsedConfig, RelayInterface, RelayTarget
+
+if TYPE_CHECKING:
+    from fovalidate.check.interface import CheckContext, RelationshipTarget
+    from fovalidate.inventory.model import Server
+    from fovalidate.probes.interface import FactError, FactView
+
+KIND = "relay.config"
+IPv4Net = ipaddress.IPv4Network
+#: Shortest prefix considered when guessing that a target is a directed broadcast.
+BROADCAST_GUESS_PREFIXES = range(30, 15, -1)
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """An interface whose connected subnet overlaps a scope."""
+
+    relay: str
+    config: ParsedConfig
+    interface: RelayInterface
+    #: Only a secondary address overlaps the scope (the giaddr is the primary).
+    via_secondary: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.config.device} {self.interface.name}"
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.config.path, self.interface.line)
+
+    def where(self, line: int | None = None) -> str:
+        return f"{self.config.path}:{line or self.interface.line}"
+
+
+@dataclass(frozen=True)
+class RelayConfigs:
+    """Every relay config of the inventory that could be read, and what could not."""
+
+    configs: tuple[tuple[str, ParsedConfig], ...]
+    #: (relay name, error) for relays whose facts are missing.
+    errors: tuple[tuple[str, FactError], ...] = ()
+    #: (relay name, file problem text) for single files that could not be read.
+    file_problems: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def known_networks(self) -> list[IPv4Net]:
+        return [a.network for _, c in self.configs for i in c.interfaces for a in i.subnets if a.prefix < 31]
+
+
+def relay_configs(facts: FactView, context: CheckContext) -> RelayConfigs:
+    from fovalidate.probes.interface import Cause, FactError
+
+    configs: list[tuple[str, ParsedConfig]] = []
+    errors: list[tuple[str, FactError]] = []
+    file_problems: list[tuple[str, str]] = []
+    for relay in context.all_relays:
+        result = facts.result(KIND, relay.name)
+        if result is None:
+            errors.append((relay.name, FactError(Cause.INTERRUPTED, "the run stopped before it was read")))
+        elif result.error is not None:
+            errors.append((relay.name, result.error))
+        else:
+            configs.extend((relay.name, config) for config in result.value.configs)
+            file_problems.extend((relay.name, str(p)) for p in result.value.problems)
+    return RelayConfigs(tuple(configs), tuple(errors), tuple(file_problems))
+
+
+def carriers(scope: IPv4Net, configs: Iterable[tuple[str, ParsedConfig]]) -> list[Carrier]:
+    found: list[Carrier] = []
+    for relay, config in configs:
+        for interface in config.interfaces:
+            matched = [a for a in interface.subnets if a.network.overlaps(scope)]
+            if matched:
+                found.append(Carrier(relay, config, interface, all(a.secondary for a in matched)))
+    return found
+
+
+def effective_vrf(target: RelayTarget, interface: RelayInterface) -> str:
+    return target.vrf or interface.vrf or DEFAULT_VRF
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    target: RelayTarget
+    network: IPv4Net
+    #: True when a config has an interface in that subnet, so its mask is known.
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whom one interface relays to, measured against the two partners."""
+
+    carrier: Carrier
+    #: Partner name -> targets that reach it (its address, or a confirmed broadcast).
+    reached: dict[str, list[RelayTarget]]
+    #: Partners only reached by an unconfirmed broadcast guess or a *maybe* target.
+    possibly: dict[str, list[RelayTarget]]
+    missing: tuple[Server, ...]
+    broadcasts: tuple[Broadcast, ...]
+    #: Targets that are neither partner nor a broadcast towards them.
+    stale: tuple[RelayTarget, ...]
+    #: Effective VRFs of the targets that reach a partner.
+    vrfs: frozenset[str]
+
+
+def judge(
+    carrier: Carrier,
+    partners: Sequence[Server],
+    known_networks: Sequence[IPv4Net],
+) -> Judgement:
+    interface = carrier.interface
+    reached: dict[str, list[RelayTarget]] = {p.name: [] for p in partners}
+    possibly: dict[str, list[RelayTarget]] = {p.name: [] for p in partners}
+    broadcasts: list[Broadcast] = []
+    stale: list[RelayTarget] = []
+    vrfs: set[str] = set()
+    for target in interface.relay_targets:
+        hit = False
+        for partner in partners:
+            if target.address == partner.address:
+                reached[partner.name].append(target)
+                hit = True
+        if hit:
+            vrfs.add(effective_vrf(target, interface))
+            continue
+        broadcast = directed_broadcast(target, partners, known_networks)
+        if broadcast is None:
+            stale.append(target)
+            continue
+        broadcasts.append(broadcast)
+        vrfs.add(effective_vrf(target, interface))
+        for partner in partners:
+            if partner.address in broadcast.network:
+                (reached if broadcast.confirmed else possibly)[partner.name].append(target)
+    for target in interface.maybe_targets:
+        for partner in partners:
+            if target.address == partner.address:
+                possibly[partner.name].append(target)
+    missing = tuple(p for p in partners if not reached[p.name] and not possibly[p.name])
+    return Judgement(
+        carrier,
+        {k: v for k, v in reached.items() if v},
+        {k: v for k, v in possibly.items() if v and not reached[k]},
+        missing,
+        tuple(broadcasts),
+        tuple(stale),
+        frozenset(vrfs),
+    )
+
+
+def directed_broadcast(
+    target: RelayTarget, partners: Sequence[Server], known_networks: Sequence[IPv4Net]
+) -> Broadcast | None:
+    """Is `target` the broadcast address of a subnet holding a partner?
+
+    A subnet some config has an interface in has a known mask: that makes a
+    confirmed broadcast. Otherwise the inventory gives server addresses
+    without masks, so a target that *would be* the broadcast of a subnet
+    holding both partners (for some prefix /16 to /30) is only a guess.
+    """
+    address = target.address
+    for network in known_networks:
+        if network.broadcast_address == address and any(p.address in network for p in partners):
+            return Broadcast(target, network, confirmed=True)
+    if any(address == p.address for p in partners) or len(partners) < 2:
+        return None
+    for prefix in BROADCAST_GUESS_PREFIXES:
+        network = IPv4Net((int(partners[0].address), prefix), strict=False)
+        if network.broadcast_address == address and all(p.address in network for p in partners):
+            return Broadcast(target, network, confirmed=False)
+    return None
+
+
+def describe_targets(interface: RelayInterface) -> list[dict[str, Any]]:
+    return [
+        {"address": str(t.address), "vrf": t.vrf, "line": t.line}
+        | ({"maybe": True} if t in interface.maybe_targets else {})
+        for t in (*interface.relay_targets, *interface.maybe_targets)
+    ]
+
+
+def server_label(server: Server) -> str:
+    return f"{server.name} ({server.address})"
+
+
+def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | str:
+    """The relationship's scopes, or why they are not known (a SKIP reason).
+
+    With `scopes: all` they are the primary's scopes as read over WinRM,
+    minus the ones already in another failover relationship. When the WinRM
+    facts could not be read the FactUnavailable raised here becomes the
+    runner's ERROR finding; when WinRM is switched off, a SKIP reason.
+    """
+    scopes = target.relationship.scopes
+    if isinstance(scopes, list):
+        return list(scopes)
+    from fovalidate.probes.interface import FactUnavailable
+
+    primary = target.primary.name
+    result = facts.result("winrm", primary)
+    if result is None:
+        return (
+            "scopes: all needs the primary's scope list, which is read over WinRM, and no WinRM facts "
+            f"were gathered for {primary}; list the scopes in the inventory (scopes: [10.10.0.0/24, ...]) "
+            "or run the WinRM checks too"
+        )
+    if result.error is not None:
+        if result.error.status.value == "skip":
+            return (
+                f"scopes: all needs {primary}'s scope list over WinRM, which is switched off "
+                f"({result.error.detail}); list the scopes in the inventory instead"
+            )
+        raise FactUnavailable("winrm", primary, result.error)
+    windows = result.value
+    read = windows.require(windows.scopes)
+    taken: set[ipaddress.IPv4Address] = set()
+    relationships = getattr(windows, "relationships", ())
+    if isinstance(relationships, tuple):
+        for existing in relationships:
+            if existing.name.lower() != target.relationship.name.lower():
+                taken.update(existing.scope_ids)
+    return [scope.network for scope in read if scope.scope_id not in taken]
