@@ -133,6 +133,7 @@ def run_and_report(
     ask_pass: bool,
     verbose: bool,
     heading: str | None = None,
+    sarif_path: Path | None = None,
 ) -> int:
     """Run the selected checks on an inventory and write every requested report."""
     from dataclasses import replace
@@ -189,7 +190,12 @@ def run_and_report(
         report = run(loaded, checks, options, credentials=credentials, notices=notices)
     report = replace(report, fail_on=Status.WARN if fail_on is FailOn.warn else Status.FAIL)
 
-    for path, name in ((json_path, "json"), (junit_path, "junit"), (markdown_path, "markdown")):
+    for path, name in (
+        (json_path, "json"),
+        (junit_path, "junit"),
+        (markdown_path, "markdown"),
+        (sarif_path, "sarif"),
+    ):
         if path is None:
             continue
         try:
@@ -230,6 +236,9 @@ SkipOpt = Annotated[
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")]
 JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
 MarkdownOpt = Annotated[Path | None, typer.Option("--markdown", help="Also write a Markdown summary here.")]
+SarifOpt = Annotated[
+    Path | None, typer.Option("--sarif", help="Also write SARIF 2.1.0 (findings on config lines) here.")
+]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="What to print on stdout.")]
 FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest status that gives exit code 1.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.05, help="Seconds for each network operation.")]
@@ -251,6 +260,7 @@ def check_command(
     json_path: JsonOpt = None,
     junit_path: JunitOpt = None,
     markdown_path: MarkdownOpt = None,
+    sarif_path: SarifOpt = None,
     output: FormatOpt = OutputFormat.console,
     fail_on: FailOnOpt = FailOn.fail,
     timeout: TimeoutOpt = 5.0,
@@ -268,6 +278,7 @@ def check_command(
         json_path=json_path,
         junit_path=junit_path,
         markdown_path=markdown_path,
+        sarif_path=sarif_path,
         output=output,
         fail_on=fail_on,
         timeout=timeout,
@@ -393,6 +404,7 @@ def demo_command(
     json_path: JsonOpt = None,
     junit_path: JunitOpt = None,
     markdown_path: MarkdownOpt = None,
+    sarif_path: SarifOpt = None,
     output: FormatOpt = OutputFormat.console,
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Write the demo inventory into this folder and keep it.")
@@ -407,6 +419,7 @@ def demo_command(
             json_path=json_path,
             junit_path=junit_path,
             markdown_path=markdown_path,
+            sarif_path=sarif_path,
             output=output,
             keep=keep,
             verbose=verbose,

@@ -23,4 +23,8 @@ def get_format(name: str) -> ReportFormat:
         from fovalidate.reports.markdown import MarkdownFormat
 
         return MarkdownFormat()
+    if name == "sarif":
+        from fovalidate.reports.sarif import SarifFormat
+
+        return SarifFormat()
     raise KeyError(name)
