@@ -13,7 +13,11 @@ The scenario is a small estate with some typical mistakes:
 - lab-dhcp2: the lab server is 95 s off (FAIL) and nothing listens on its
   failover port (WARN);
 - branch2-standby: the branch server's NTP server is off, as on most member
-  servers, so NTP cannot measure its clock (ERROR).
+  servers, so NTP cannot measure its clock (ERROR);
+- relays (router configs written next to the inventory): core-sw1 relays
+  10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
+  (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
+  10.30.0.0/24 (duplicate relaying: WARN).
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "mode": "load-balance",
         "load_balance_percent": 50,
         "max_client_lead_time": "1h",
-        "scopes": ["10.10.0.0/24", "10.20.0.0/24"],
+        "scopes": ["10.10.0.0/24", "10.20.0.0/24", "10.30.0.0/24"],
     },
     {
         "name": "branch1-standby",
@@ -90,6 +94,27 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "scopes": "all",
     },
 )
+
+
+def _router_configs() -> dict[str, str]:
+    """Saved IOS configs of the demo's relays (file name -> text). They relay
+    to the emulated servers' loopback addresses, like the inventory."""
+    dhcp1, dhcp2 = SERVERS[0].address, SERVERS[1].address
+    core = (
+        "hostname core-sw1\n!\ninterface Vlan10\n description HQ clients floor 1\n"
+        f" ip address 10.10.0.1 255.255.255.0\n ip helper-address {dhcp1}\n ip helper-address {dhcp2}\n!\n"
+        "interface Vlan20\n description HQ clients floor 2 (helper for dhcp2 forgotten)\n"
+        f" ip address 10.20.0.1 255.255.255.0\n ip helper-address {dhcp1}\n!\nend\n"
+    )
+    configs = {"core-sw1.cfg": core}
+    for name, own, priority in (("dist-a", 2, 110), ("dist-b", 3, 100)):
+        configs[f"{name}.cfg"] = (
+            f"hostname {name}\n!\ninterface Vlan30\n description HQ clients floor 3 (HSRP pair)\n"
+            f" ip address 10.30.0.{own} 255.255.255.0\n ip helper-address {dhcp1}\n"
+            f" ip helper-address {dhcp2}\n standby 30 ip 10.30.0.1\n standby 30 priority {priority}\n"
+            " standby 30 preempt\n!\nend\n"
+        )
+    return configs
 
 
 class DemoEstate:
@@ -144,6 +169,7 @@ class DemoEstate:
             "thresholds": {"time_skew_warn": "10s", "time_skew_fail": "60s"},
             "servers": servers,
             "relationships": list(RELATIONSHIPS),
+            "relays": self._write_router_configs(),
         }
         path = self.folder / "demo-inventory.yaml"
         header = (
@@ -152,6 +178,21 @@ class DemoEstate:
         )
         path.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         return path
+
+    def _write_router_configs(self) -> list[dict[str, str]]:
+        folder = self.folder / "configs"
+        folder.mkdir(exist_ok=True)
+        relays = []
+        for file_name, text in _router_configs().items():
+            (folder / file_name).write_text(text, encoding="utf-8")
+            relays.append(
+                {
+                    "name": file_name.removesuffix(".cfg"),
+                    "platform": "cisco_ios",
+                    "config": f"configs/{file_name}",
+                }
+            )
+        return relays
 
     @property
     def dns_server(self) -> str:
