@@ -10,7 +10,7 @@ from fovalidate_checks import references as ref
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.durations import format_duration
-from fovalidate.probes.interface import FactView
+from fovalidate.probes.interface import FactError, FactUnavailable, FactView
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,38 @@ class ClockReading:
 def _ntp_reading(facts: FactView, server: str) -> ClockReading:
     measurement = facts.get("ntp", server)
     return ClockReading(measurement.offset, measurement.uncertainty, "ntp")
+
+
+def _winrm_reading(facts: FactView, server: str) -> ClockReading:
+    """The server's clock read over WinRM ([DateTime]::UtcNow), bracketed by the local clock."""
+    windows = facts.get("winrm", server)
+    clock = windows.require(windows.clock)
+    return ClockReading(clock.offset, clock.uncertainty, "winrm")
+
+
+def _reading(facts: FactView, server: str) -> ClockReading:
+    """NTP when the server answers it; otherwise the clock read over WinRM.
+
+    When neither works, the NTP error is reported unless WinRM was tried and
+    failed too, in which case both causes are named.
+    """
+    try:
+        return _ntp_reading(facts, server)
+    except FactUnavailable as ntp_missing:
+        try:
+            return _winrm_reading(facts, server)
+        except FactUnavailable as winrm_missing:
+            if winrm_missing.error.status is Status.SKIP:
+                raise ntp_missing from None
+            if ntp_missing.error.status is Status.SKIP:
+                raise winrm_missing from None
+            combined = FactError(
+                winrm_missing.error.cause,
+                f"NTP: {ntp_missing.error.describe()}; WinRM: {winrm_missing.error.describe()}",
+                winrm_missing.error.fix or ntp_missing.error.fix,
+                excerpt=winrm_missing.error.excerpt,
+            )
+            raise FactUnavailable("ntp+winrm", server, combined) from None
 
 
 class TimeSkew(Check):
@@ -54,9 +86,16 @@ class TimeSkew(Check):
     Provider") follow different hosts; prefer the domain hierarchy for both.
     Check afterwards with `w32tm /query /source` and `w32tm /query /status`.
 
-    Note: W32Time's NTP *server* is off by default on member servers, so a
-    partner may not answer NTP at all; the finding is then an ERROR that
-    says so.
+    Methods: NTP first. W32Time's NTP *server* is off by default on member
+    servers, so a partner often does not answer NTP; fovalidate then reads
+    that partner's clock over WinRM ([DateTime]::UtcNow, read once by the
+    fact script) and brackets the reading between the local times the
+    command was sent and its answer arrived, tightened by how long the
+    PowerShell process had run. The uncertainty is half that bracket. The
+    finding's `observed.method` says which methods were used ("ntp",
+    "winrm", or both joined by "+", primary first) and `observed.methods`
+    names them per server. When neither method works the finding is an
+    ERROR naming both causes.
 
     References: DHCP Failover Requirements (time within one minute);
     DHCP Failover Architecture (wizard halts, binding updates rejected);
@@ -66,7 +105,7 @@ class TimeSkew(Check):
     id = "time.skew"
     title = "Partners' clocks within the skew thresholds"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("ntp",)
+    needs = ("ntp", "winrm")
     references = (
         ref.FAILOVER_REQUIREMENTS,
         ref.FAILOVER_ARCHITECTURE,
@@ -75,8 +114,8 @@ class TimeSkew(Check):
     )
 
     def readings(self, target: RelationshipTarget, facts: FactView) -> tuple[ClockReading, ClockReading]:
-        """Both partners' clock readings; subclasses or later methods may add fallbacks."""
-        return _ntp_reading(facts, target.primary.name), _ntp_reading(facts, target.partner.name)
+        """Both partners' clock readings: NTP, or per partner the WinRM reading when NTP has no answer."""
+        return _reading(facts, target.primary.name), _reading(facts, target.partner.name)
 
     def evaluate(
         self, target: RelationshipTarget, facts: FactView, context: CheckContext
@@ -97,6 +136,7 @@ class TimeSkew(Check):
             "skew_seconds": round(skew, 6),
             "uncertainty_seconds": round(uncertainty, 6),
             "method": method,
+            "methods": {primary: first.method, partner: second.method},
             "offsets_seconds": {primary: round(first.offset, 6), partner: round(second.offset, 6)},
         }
         expected = f"|skew| + uncertainty below {format_duration(warn)}"

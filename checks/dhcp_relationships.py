@@ -1,0 +1,185 @@
+"""dhcp.relationships: limits and parameters of the planned relationship."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fovalidate_checks import references as ref
+from fovalidate_checks.windows import GET_FAILOVER, MANAGE_FAILOVER, unavailable, windows
+
+from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.findings import Finding, Status
+from fovalidate.inventory.durations import format_duration
+from fovalidate.probes.interface import FactUnavailable, FactView
+
+MAX_RELATIONSHIPS = 31
+MAX_NAME = 126
+
+
+class FailoverRelationships(Check):
+    """Relationship limits, names and parameters.
+
+    Problem: Windows enforces limits the inventory alone cannot see.
+    fovalidate reads the existing relationships on both partners
+    (Get-DhcpServerv4Failover) and checks the planned one:
+
+    - each server takes part in at most 31 relationships (error 20128),
+      counting those that exist on it plus those the inventory plans for it
+      (a hub in many hot-standby relationships reaches this first;
+      relationships without scopes count too);
+    - the name is at most 126 characters (error 20125) and is not already
+      used on either partner (error 20114). Whether Windows compares names case-insensitively is not
+      documented (UNCONFIRMED): a name that differs only in letter case
+      gives a WARN;
+    - load-balance percentage (load-balance mode) and reserve percentage
+      (hot standby) lie between 0 and 100; the maximum client lead time is
+      above zero. The inventory accepts any numbers here on purpose so that
+      this check can name the problem.
+
+    Impact: the wizard or Add-DhcpServerv4Failover stops with the error
+    code above and creates nothing.
+
+    Fix: choose another name, remove relationships that are no longer used
+    (`Remove-DhcpServerv4Failover`), split the hub's partners over two
+    servers, and correct the percentages or MCLT in the inventory.
+
+    References: Manage DHCP failover relationships; DHCP Failover
+    Relationships (31 per server); Get-DhcpServerv4Failover;
+    Add-DhcpServerv4Failover; DHCP Server Management API error codes.
+    """
+
+    id = "dhcp.relationships"
+    title = "At most 31 relationships per server, unique valid names, sane parameters"
+    applies_to = AppliesTo.RELATIONSHIP
+    needs = ("winrm",)
+    references = (MANAGE_FAILOVER, GET_FAILOVER, ref.ADD_FAILOVER, ref.ERROR_CODES)
+
+    def evaluate(
+        self, target: RelationshipTarget, facts: FactView, context: CheckContext
+    ) -> Iterator[Finding]:
+        relationship = target.relationship
+        problems = 0
+        for finding in self._parameters(target):
+            problems += 1
+            yield finding
+        name = relationship.name
+        for server in target.servers:
+            partner = target.partner if server is target.primary else target.primary
+            subject = f"on {server.name}"
+            try:
+                win = windows(facts, server)
+                existing = win.require(win.relationships)
+            except FactUnavailable as missing:
+                problems += 1
+                yield unavailable(self, target, missing, subject=subject)
+                continue
+            existing_names = {rel.name for rel in existing}
+            for rel in existing:
+                if rel.name == name:
+                    problems += 1
+                    with_partner = (
+                        rel.partner.lower()
+                        in (
+                            partner.name.lower(),
+                            str(partner.address),
+                            (partner.fqdn or "").lower(),
+                        )
+                        or rel.partner.lower().split(".")[0] == partner.name.lower()
+                    )
+                    yield self.finding(
+                        target,
+                        Status.FAIL,
+                        f"a relationship named '{name}' already exists on {server.name}"
+                        + (
+                            f" with {rel.partner} (already configured?)"
+                            if with_partner
+                            else f" (with {rel.partner})"
+                        )
+                        + ": error 20114",
+                        observed={"existing": rel.name, "partner": rel.partner, "state": rel.state},
+                        expected="a name not used on either partner",
+                        remediation="choose another name in the inventory"
+                        + ("" if with_partner else f", or remove the old one on {server.name}"),
+                        subject=subject,
+                    )
+                elif rel.name.lower() == name.lower():
+                    problems += 1
+                    yield self.finding(
+                        target,
+                        Status.WARN,
+                        f"{server.name} has a relationship '{rel.name}' whose name differs from '{name}' "
+                        "only in "
+                        "letter case; Windows may treat them as the same name (UNCONFIRMED)",
+                        observed={"existing": rel.name},
+                        expected="a name not used on either partner",
+                        remediation="choose a clearly different name",
+                        subject=subject,
+                    )
+            planned = [
+                rel.name
+                for rel in context.all_relationships
+                if server.name in (rel.primary, rel.partner) and rel.name not in existing_names
+            ]
+            total = len(existing_names) + len(set(planned))
+            observed = {"existing": len(existing_names), "planned": len(set(planned)), "total": total}
+            if total > MAX_RELATIONSHIPS:
+                problems += 1
+                yield self.finding(
+                    target,
+                    Status.FAIL,
+                    f"{server.name} would take part in {total} relationships ({len(existing_names)} "
+                    "existing, "
+                    f"{len(set(planned))} planned); Windows allows {MAX_RELATIONSHIPS} (error 20128)",
+                    observed=observed,
+                    expected=f"at most {MAX_RELATIONSHIPS}",
+                    remediation=f"remove unused relationships on {server.name} (`Get-DhcpServerv4Failover`), "
+                    "or spread the partners over more servers",
+                    subject=subject,
+                )
+        if problems == 0:
+            yield self.finding(
+                target,
+                Status.PASS,
+                f"the name '{name}' is free on both partners, the parameters are valid, and neither server "
+                f"exceeds {MAX_RELATIONSHIPS} relationships",
+                observed={"name_length": len(name), "mode": relationship.mode},
+            )
+
+    def _parameters(self, target: RelationshipTarget) -> Iterator[Finding]:
+        relationship = target.relationship
+        if len(relationship.name) > MAX_NAME:
+            yield self.finding(
+                target,
+                Status.FAIL,
+                f"the relationship name has {len(relationship.name)} characters; Windows allows {MAX_NAME} "
+                "(error 20125)",
+                observed={"name_length": len(relationship.name)},
+                expected=f"at most {MAX_NAME} characters",
+                remediation="shorten the name in the inventory",
+            )
+        checks = []
+        if relationship.mode == "load-balance":
+            checks.append(("load_balance_percent", relationship.effective_load_balance_percent))
+        else:
+            checks.append(("reserve_percent", relationship.effective_reserve_percent))
+        for field, value in checks:
+            if not 0 <= value <= 100:
+                yield self.finding(
+                    target,
+                    Status.FAIL,
+                    f"{field} is {value}; it must lie between 0 and 100",
+                    observed={field: value},
+                    expected="0-100",
+                    remediation=f"set {field} to a value from 0 to 100 in the inventory",
+                )
+        if relationship.max_client_lead_time <= 0:
+            yield self.finding(
+                target,
+                Status.FAIL,
+                f"max_client_lead_time is {format_duration(relationship.max_client_lead_time)}; the MCLT "
+                "cannot be zero",
+                observed={"max_client_lead_time": relationship.max_client_lead_time},
+                expected="above zero (Windows default 1h)",
+                remediation="set max_client_lead_time to 1h (the Windows default) or another positive "
+                "duration",
+            )
