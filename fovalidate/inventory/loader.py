@@ -116,10 +116,38 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+#: More values than any real inventory holds; YAML aliases can expand a short
+#: file into billions of values ("billion laughs"), so the walk stops here.
+MAX_VALUES = 200_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _SelfReference(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
 def _walk(
-    node: yaml.Node, path: FieldPath, positions: _Positions, problems: list[InventoryProblem], source: str
+    node: yaml.Node,
+    path: FieldPath,
+    positions: _Positions,
+    problems: list[InventoryProblem],
+    source: str,
+    _budget: list[int] | None = None,
+    _open: frozenset[int] = frozenset(),
 ) -> Any:
     """Build plain Python data from a composed node, recording positions."""
+    budget = _budget if _budget is not None else [MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
+    if id(node) in _open:  # an alias inside the block it names
+        raise _SelfReference(node)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        _open = _open | {id(node)}
     positions.value_at[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -144,11 +172,12 @@ def _walk(
                     )
                 )
             positions.key_at[(*path, key)] = _mark(key_node)
-            result[key] = _walk(value_node, (*path, key), positions, problems, source)
+            result[key] = _walk(value_node, (*path, key), positions, problems, source, budget, _open)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _walk(item, (*path, index), positions, problems, source) for index, item in enumerate(node.value)
+            _walk(item, (*path, index), positions, problems, source, budget, _open)
+            for index, item in enumerate(node.value)
         ]
     # Scalars go through PyYAML's own safe resolver (ints, bools, nulls, strings).
     return yaml.SafeLoader("").construct_object(node, deep=True)
@@ -242,6 +271,33 @@ def parse_inventory(
         )
     try:
         document = _walk(node, (), positions, problems, source)
+    except _TooLarge:
+        raise InventoryError(
+            [
+                InventoryProblem(
+                    source,
+                    None,
+                    None,
+                    "",
+                    f"the file expands to more than {MAX_VALUES} values (YAML aliases that repeat aliases?)",
+                    "write the values out, or use fewer nested aliases (*name)",
+                )
+            ]
+        ) from None
+    except _SelfReference as exc:
+        line, col = _mark(exc.node)
+        raise InventoryError(
+            [
+                InventoryProblem(
+                    source,
+                    line,
+                    col,
+                    "",
+                    "a YAML alias refers to the block that contains it",
+                    "remove the alias",
+                )
+            ]
+        ) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise InventoryError(
             [InventoryProblem(source, None, None, "", f"cannot read a value: {exc}", "")]
