@@ -99,10 +99,10 @@ class JuniperJunosReader(ConfigReader):
         state = _JunosState()
         found = list(statements(lines, _ROOTS))
         inactive_prefixes = [s.path for s in found if s.inactive]
+        if inactive_prefixes:
+            state.inactive_line = min(s.line for s in found if s.inactive)
         for statement in found:
             if statement.inactive or any(statement.path[: len(p)] == p for p in inactive_prefixes):
-                if state.inactive_line is None:
-                    state.inactive_line = statement.line
                 continue
             state.take(statement)
         return state.finish()
@@ -173,6 +173,7 @@ class _JunosState:
         if len(words) < 3 or words[1] != "unit" or words[0] == "interface-range":
             return
         name = f"{words[0]}.{words[2]}"
+        builder = self.builder(name, statement.line)
         rest = words[3:]
         if rest[:2] != ("family", "inet") or len(rest) < 4 or rest[2] != "address":
             return
@@ -180,7 +181,6 @@ class _JunosState:
         if parsed is None:
             self.log.unknown(statement.line, statement.text())
             return
-        builder = self.builder(name, statement.line)
         address, prefix = parsed
         if all(a.address != address for a in builder.subnets):
             builder.subnets.append(InterfaceAddress(address, prefix, statement.line))
@@ -221,6 +221,8 @@ class _JunosState:
                     return
             elif len(words) == 2:
                 self.server_groups.setdefault((instance, words[1]), [])
+                return
+            elif len(words) == 1:
                 return
             self.log.unknown(line, statement.text())
         elif keyword == "active-server-group" and len(words) == 2:

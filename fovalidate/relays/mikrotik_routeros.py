@@ -103,6 +103,8 @@ class MikrotikRouterosReader(ConfigReader):
             found = interfaces.get(name)
             if found is None:
                 found = interfaces[name] = InterfaceBuilder(name=name, line=line)
+            elif line < found.line:
+                found.line = line
             return found
 
         for command in commands(lines):

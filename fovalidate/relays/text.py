@@ -188,8 +188,8 @@ class ReaderLog:
     def result(self, interfaces: list[InterfaceBuilder]) -> ReadResult:
         return ReadResult(
             interfaces=tuple(builder.build() for builder in interfaces if builder.interesting),
-            not_understood=tuple(self.not_understood),
-            notes=tuple(self.notes),
+            not_understood=tuple(sorted(self.not_understood, key=lambda item: item.line or 0)),
+            notes=tuple(sorted(self.notes, key=lambda item: item.line or 0)),
             hostname=self.hostname,
             relay_disabled_line=self.relay_disabled_line,
         )
