@@ -256,8 +256,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
             iface("vlan20", 15, ["10.20.0.1/24"], [("10.0.1.1", 21)], vrf="GUESTS"),
         ],
         "not_understood": [
-            (21, "/ip dhcp-relay add dhcp-server=10.0.1.1,dhcp.example.com disabled=no interface=vlan20 "
-             "name=relay-vlan20"),
+            (
+                21,
+                "/ip dhcp-relay add dhcp-server=10.0.1.1,dhcp.example.com disabled=no interface=vlan20 "
+                "name=relay-vlan20",
+            ),
         ],
         "relay_disabled_line": None,
     },
@@ -354,7 +357,8 @@ def test_notes_explain_what_is_not_modelled() -> None:
     eos = parse_file(CONFIGS / "arista_eos-leaf.cfg")
     assert [n.line for n in eos.notes] == [44]
     junos_set = parse_file(CONFIGS / "juniper_junos-set.conf")
-    assert (30, "deactivated (inactive) statements are ignored") in [(n.line, n.text) for n in junos_set.notes]
+    notes = [(n.line, n.text) for n in junos_set.notes]
+    assert (30, "deactivated (inactive) statements are ignored") in notes
     curly = parse_file(CONFIGS / "juniper_junos-curly.conf")
     assert [n.line for n in curly.notes] == [57]
     fortinet = parse_file(CONFIGS / "fortinet-branch.conf")
@@ -373,11 +377,23 @@ def test_lines_to_add_per_platform() -> None:
     missing = [ipaddress.IPv4Address("10.0.1.3")]
     expected = {
         ("cisco_ios-core.cfg", "Vlan20"): None,  # mixed VRFs: no keyword guessed
-        ("cisco_ios-core.cfg", "Vlan30"): ("interface Vlan30", " ip helper-address 10.0.1.3 redundancy HSRP30"),
-        ("cisco_ios-evpn-leaf.cfg", "Vlan101"): ("interface Vlan101", " ip helper-address vrf SERVERS 10.0.1.3"),
-        ("cisco_nxos-leaf.cfg", "Vlan30"): ("interface Vlan30", "  ip dhcp relay address 10.0.1.3 use-vrf default"),
+        ("cisco_ios-core.cfg", "Vlan30"): (
+            "interface Vlan30",
+            " ip helper-address 10.0.1.3 redundancy HSRP30",
+        ),
+        ("cisco_ios-evpn-leaf.cfg", "Vlan101"): (
+            "interface Vlan101",
+            " ip helper-address vrf SERVERS 10.0.1.3",
+        ),
+        ("cisco_nxos-leaf.cfg", "Vlan30"): (
+            "interface Vlan30",
+            "  ip dhcp relay address 10.0.1.3 use-vrf default",
+        ),
         ("cisco_asa-fw.cfg", "GigabitEthernet0/1"): ("dhcprelay server 10.0.1.3 outside",),
-        ("cisco_asa-fw.cfg", "GigabitEthernet0/2"): ("interface GigabitEthernet0/2", " dhcprelay server 10.0.1.3"),
+        ("cisco_asa-fw.cfg", "GigabitEthernet0/2"): (
+            "interface GigabitEthernet0/2",
+            " dhcprelay server 10.0.1.3",
+        ),
         ("arista_eos-leaf.cfg", "Vlan20"): ("interface Vlan20", "   ip helper-address 10.0.1.3"),
         ("juniper_junos-set.conf", "irb.30"): (
             "set routing-instances TENANT1 forwarding-options dhcp-relay server-group SG 10.0.1.3",
