@@ -37,8 +37,8 @@ def _winrm_reading(facts: FactView, server: str) -> ClockReading:
 def _reading(facts: FactView, server: str) -> ClockReading:
     """NTP when the server answers it; otherwise the clock read over WinRM.
 
-    When neither works, the NTP error is reported unless WinRM was tried and
-    failed too, in which case both causes are named.
+    When neither works: if one of them is turned off, the other's error is
+    reported; otherwise the NTP cause, with the WinRM failure in the detail.
     """
     try:
         return _ntp_reading(facts, server)
@@ -50,11 +50,12 @@ def _reading(facts: FactView, server: str) -> ClockReading:
                 raise ntp_missing from None
             if ntp_missing.error.status is Status.SKIP:
                 raise winrm_missing from None
+            ntp, winrm = ntp_missing.error, winrm_missing.error
             combined = FactError(
-                winrm_missing.error.cause,
-                f"NTP: {ntp_missing.error.describe()}; WinRM: {winrm_missing.error.describe()}",
-                winrm_missing.error.fix or ntp_missing.error.fix,
-                excerpt=winrm_missing.error.excerpt,
+                ntp.cause,
+                f"{ntp.detail}; reading the clock over WinRM failed too: {winrm.describe()}",
+                "; or ".join(fix for fix in (ntp.fix, winrm.fix) if fix),
+                excerpt=winrm.excerpt,
             )
             raise FactUnavailable("ntp+winrm", server, combined) from None
 

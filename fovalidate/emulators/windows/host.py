@@ -105,7 +105,8 @@ class FirewallRuleState:
     enabled: bool = True
     action: str = "Allow"
     profiles: str = "Any"
-    port: str = "647"
+    #: the port filter; None: the host's failover port (DhcpFailoverPort, else 647)
+    port: str | None = None
     store: str = "PersistentStore"
 
 
@@ -340,6 +341,7 @@ class WindowsHost:
             if rule is None:
                 continue
             inbound = name == RULE_IN
+            port = rule.port or str(self.failover_port_registry or 647)
             if raw:
                 items.append(
                     {
@@ -363,8 +365,8 @@ class WindowsHost:
                         "Action": rule.action,
                         "Profile": rule.profiles,
                         "Protocol": "TCP",
-                        "LocalPort": rule.port if inbound else "Any",
-                        "RemotePort": "Any" if inbound else rule.port,
+                        "LocalPort": port if inbound else "Any",
+                        "RemotePort": "Any" if inbound else port,
                         "Store": rule.store,
                     }
                 )
@@ -415,7 +417,8 @@ class WindowsHost:
     def dhcp_answer(self, script: str) -> dict[str, Any]:
         partners = _parameter(script, "Partners", r"[0-9.:,]*")
         timeout_ms = int(_parameter(script, "TimeoutMs", r"\d+") or "1000")
-        with_dhcp = _parameter(script, "WithDhcp", r"\d") != "0"
+        # Connect-only runs leave the DHCP region out of the script.
+        with_dhcp = "Get-DhcpServerv4Scope" in script
         targets = []
         for pair in filter(None, partners.split(",")):
             address, _, port = pair.partition(":")

@@ -14,13 +14,14 @@ against a character allow-list, so a parameter can never become code.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from fovalidate.probes.winrm.transport import MAX_COMMAND_LINE, encode_command
 
 #: The scripts a full fact set runs, in order. Each adds one Command/Receive
 #: exchange to the shell, so keep this list short (<= 10 HTTP requests per
@@ -159,14 +160,25 @@ def _marker_version(name: str, text: str) -> int:
     return int(match.group("version"))
 
 
-def render(name: str, parameters: dict[str, str] | None = None) -> FactScript:
+def render(name: str, parameters: dict[str, str] | None = None, *, without: Iterable[str] = ()) -> FactScript:
     """The minified script with its placeholders filled in.
 
     Every placeholder must get a value and every value must consist of
-    digits, dots, colons and commas only.
+    digits, dots, colons and commas only. `without` names `#region` blocks
+    to leave out.
     """
     parameters = dict(parameters or {})
-    text = minify(source(name))
+    text = source(name)
+    for region in without:
+        text, count = re.subn(
+            rf"^[ \t]*#region {re.escape(region)}\n.*?^[ \t]*#endregion {re.escape(region)}\n",
+            "",
+            text,
+            flags=re.MULTILINE | re.DOTALL,
+        )
+        if count != 1:
+            raise ValueError(f"fact script {name}.ps1 has no region {region!r}")
+    text = minify(text)
     wanted = set(_PLACEHOLDER.findall(text))
     missing = wanted - parameters.keys()
     unknown = parameters.keys() - wanted
@@ -211,11 +223,8 @@ def dhcp_script(
 ) -> FactScript:
     return render(
         "dhcp",
-        {
-            "PARTNERS": partner_list(partners),
-            "TIMEOUT_MS": timeout_milliseconds(timeout),
-            "WITH_DHCP": "1" if with_dhcp else "0",
-        },
+        {"PARTNERS": partner_list(partners), "TIMEOUT_MS": timeout_milliseconds(timeout)},
+        without=() if with_dhcp else ("dhcp-config",),
     )
 
 
@@ -253,13 +262,3 @@ def _fitting(partners: list[tuple[str, int]], timeout: float, with_dhcp: bool) -
 def command_line_length(script: FactScript) -> int:
     """Length of the command line that carries `script` (limit: MAX_COMMAND_LINE)."""
     return len(encode_command(script.text))
-
-
-#: cmd.exe's command-line limit, which a WinRM command line shares.
-MAX_COMMAND_LINE = 8191
-
-
-def encode_command(script: str) -> str:
-    """The command line pywinrm's `run_ps` would send for `script`."""
-    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-    return f"powershell -encodedcommand {encoded}"

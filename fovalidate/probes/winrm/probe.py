@@ -94,7 +94,14 @@ class WinRMProbe(Probe):
             ) from None
 
         answers: list[Answer] = []
-        session = WinRMSession(subject, password=password, timeout=context.timeout)
+        # The dhcp script itself waits up to the connect timeout for silent
+        # partners, so each script gets that much on top of the usual limit.
+        script_timeout = max(float(context.timeout), float(settings.operation_timeout)) + connect_timeout(
+            context
+        )
+        session = WinRMSession(
+            subject, password=password, timeout=context.timeout, script_timeout=script_timeout
+        )
         try:
             context.progress(subject.name, "WinRM: connecting")
             session.open()

@@ -15,9 +15,6 @@ function SectionError($record) { [pscustomobject]@{ Error = [string]$record.Exce
 # placeholders sit inside single quotes, so nothing else can get in.
 $Partners = '{{PARTNERS}}'
 $TimeoutMs = [int]'{{TIMEOUT_MS}}'
-# 1: read the DHCP configuration too. 0: connects only (a hub whose partner
-# list does not fit one command line gets extra connect-only runs).
-$WithDhcp = [int]'{{WITH_DHCP}}'
 # Start every connection first and collect them after the DHCP queries, so
 # that N partners cost one timeout at most. TcpClient rather than
 # Test-NetConnection: Server 2012 has no Test-NetConnection, and TcpClient
@@ -38,55 +35,57 @@ $pending = @(foreach ($pair in @($Partners -split ',' | Where-Object { $_ })) {
 $Scopes = $null
 $Setting = $null
 $Failover = $null
-if ($WithDhcp) {
-    try {
-        $Scopes = [pscustomobject]@{
-            Items = @(Get-DhcpServerv4Scope | ForEach-Object {
-                [pscustomobject]@{
-                    ScopeId = [string]$_.ScopeId
-                    SubnetMask = [string]$_.SubnetMask
-                    StartRange = [string]$_.StartRange
-                    EndRange = [string]$_.EndRange
-                    Type = [string]$_.Type
-                    State = [string]$_.State
-                    Name = [string]$_.Name
-                }
-            })
-        }
-    } catch {
-        $Scopes = SectionError $_
+# The DHCP configuration. A hub whose partner list does not fit one command
+# line gets extra runs of this script without this region (connects only).
+#region dhcp-config
+try {
+    $Scopes = [pscustomobject]@{
+        Items = @(Get-DhcpServerv4Scope | ForEach-Object {
+            [pscustomobject]@{
+                ScopeId = [string]$_.ScopeId
+                SubnetMask = [string]$_.SubnetMask
+                StartRange = [string]$_.StartRange
+                EndRange = [string]$_.EndRange
+                Type = [string]$_.Type
+                State = [string]$_.State
+                Name = [string]$_.Name
+            }
+        })
     }
-    try {
-        $s = Get-DhcpServerSetting
-        $Setting = [pscustomobject]@{
-            ConflictDetectionAttempts = [int]$s.ConflictDetectionAttempts
-            IsAuthorized = [bool]$s.IsAuthorized
-            IsDomainJoined = [bool]$s.IsDomainJoined
-        }
-    } catch {
-        $Setting = SectionError $_
-    }
-    try {
-        # No relationship: the cmdlet writes nothing, which is not an error.
-        $Failover = [pscustomobject]@{
-            Items = @(Get-DhcpServerv4Failover | ForEach-Object {
-                [pscustomobject]@{
-                    Name = [string]$_.Name
-                    PartnerServer = [string]$_.PartnerServer
-                    Mode = [string]$_.Mode
-                    State = [string]$_.State
-                    ServerRole = [string]$_.ServerRole
-                    LoadBalancePercent = [string]$_.LoadBalancePercent
-                    ReservePercent = [string]$_.ReservePercent
-                    MclSeconds = [long]$_.MaxClientLeadTime.TotalSeconds
-                    ScopeIds = @($_.ScopeId | ForEach-Object { [string]$_ })
-                }
-            })
-        }
-    } catch {
-        $Failover = SectionError $_
-    }
+} catch {
+    $Scopes = SectionError $_
 }
+try {
+    $s = Get-DhcpServerSetting
+    $Setting = [pscustomobject]@{
+        ConflictDetectionAttempts = [int]$s.ConflictDetectionAttempts
+        IsAuthorized = [bool]$s.IsAuthorized
+        IsDomainJoined = [bool]$s.IsDomainJoined
+    }
+} catch {
+    $Setting = SectionError $_
+}
+try {
+    # No relationship: the cmdlet writes nothing, which is not an error.
+    $Failover = [pscustomobject]@{
+        Items = @(Get-DhcpServerv4Failover | ForEach-Object {
+            [pscustomobject]@{
+                Name = [string]$_.Name
+                PartnerServer = [string]$_.PartnerServer
+                Mode = [string]$_.Mode
+                State = [string]$_.State
+                ServerRole = [string]$_.ServerRole
+                LoadBalancePercent = [string]$_.LoadBalancePercent
+                ReservePercent = [string]$_.ReservePercent
+                MclSeconds = [long]$_.MaxClientLeadTime.TotalSeconds
+                ScopeIds = @($_.ScopeId | ForEach-Object { [string]$_ })
+            }
+        })
+    }
+} catch {
+    $Failover = SectionError $_
+}
+#endregion dhcp-config
 $Connect = @(foreach ($item in $pending) {
     $result = 'error'
     $detail = $item.Failure
