@@ -448,7 +448,7 @@ def relays_parse_command(
     err = _stderr()
     if platform is not None and normalize_platform(platform) is None:
         known = ", ".join(PLATFORMS)
-        err.print(Text(f"--platform {platform!r} is not known; use one of {known}", style="red"))
+        err.print(Text(f"--platform {platform!r} is not known; use one of {known}", style="red"), soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
     parsed = []
     failed = 0
@@ -457,7 +457,8 @@ def relays_parse_command(
             parsed.append(parse_file(file, platform=platform))
         except ConfigReadError as exc:
             failed += 1
-            err.print(Text(f"{exc.path}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else ""), style="red"))
+            message = f"{exc.path}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else "")
+            err.print(Text(message, style="red"), soft_wrap=True)
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps([config_to_dict(c) for c in parsed], indent=2, ensure_ascii=False) + "\n")
     else:
