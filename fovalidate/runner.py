@@ -147,13 +147,14 @@ def gather(
             done.put(_run_probe(probe, kind, subject, target, context))
 
     count = workers if workers > 0 else min(MAX_WORKERS, len(tasks))
-    for index in range(min(count, len(tasks))):
-        # Daemon threads: an interrupted run must be able to exit while a
-        # probe still waits on a silent host.
-        threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
-
     interrupted = False
     try:
+        # Inside the try: starting hundreds of threads takes long enough for
+        # a Ctrl-C to land here, and it must still give a partial report.
+        for index in range(min(count, len(tasks))):
+            # Daemon threads: an interrupted run must be able to exit while a
+            # probe still waits on a silent host.
+            threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
         while len(results) < len(tasks):
             try:
                 result = done.get(timeout=0.2)
