@@ -131,7 +131,12 @@ def gather(
 
     pending: queue.Queue[FactKey] = queue.Queue()
     done: queue.Queue[FactResult] = queue.Queue()
-    for task in tasks:
+    # Longest chains of round trips first (stable, so ties keep plan order):
+    # with 200 servers, starting the 3-sample NTP probes after 200 TCP connects
+    # made the run ~25% slower (bench/scale.py).
+    for task in sorted(
+        tasks, key=lambda task: -_round_trips(instances[task[0]], subjects_by_name[task[1]], context)
+    ):
         pending.put(task)
 
     deadlines: dict[FactKey, float] = {}
@@ -189,6 +194,13 @@ def _expire(
             )
             results[key] = FactResult(key[0], key[1], error=error)
             progress.finished(key[1], key[0], error)
+
+
+def _round_trips(probe: Probe, subject: Any, context: ProbeContext) -> int:
+    try:
+        return int(probe.round_trips(subject, context))
+    except Exception:  # an ordering hint from a plugin must never stop the run
+        return 1
 
 
 def _subjects(inventory: LoadedInventory) -> dict[str, Any]:

@@ -116,6 +116,9 @@ class DnsProbe(Probe):
     def deadline(self, subject: Server, context: ProbeContext) -> float:
         return context.timeout * 3 + 5
 
+    def round_trips(self, subject: Server, context: ProbeContext) -> int:
+        return 2 if subject.fqdn else 0  # forward, then reverse
+
     def gather(self, subject: Server, context: ProbeContext) -> DnsFacts:
         if not subject.fqdn:
             raise ProbeFailed(

@@ -54,6 +54,9 @@ class NtpProbe(Probe):
     def deadline(self, subject: Server, context: ProbeContext) -> float:
         return context.timeout * (subject.ntp.samples + 1) + 5
 
+    def round_trips(self, subject: Server, context: ProbeContext) -> int:
+        return subject.ntp.samples if subject.ntp.enabled else 0
+
     def gather(self, subject: Server, context: ProbeContext) -> NtpMeasurement:
         settings = subject.ntp
         if not settings.enabled:
