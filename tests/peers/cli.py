@@ -25,11 +25,16 @@ CORE_CHECKS = "time.skew,net.failover-port,dns.resolution"
 _counter = itertools.count(1)
 
 
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a CLI run: no colour, no live progress, wide lines."""
+def clean_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """The environment for a CLI run: no colour, no live progress, wide lines.
+    A value of None in `extra` removes that variable."""
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TERM")}
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "FOVALIDATE_NO_PROGRESS": "1", "PYTHONUNBUFFERED": "1"})
-    env.update(extra or {})
+    for key, value in (extra or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
@@ -68,7 +73,7 @@ class CliRun:
 def run_cli(
     *args: str | os.PathLike[str],
     tmp: Path,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     prefix: Sequence[str] = (),
     timeout: float = 120,
     json_report: bool | None = None,
