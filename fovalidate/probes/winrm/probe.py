@@ -14,7 +14,6 @@ usable answer) does the probe fail as a whole.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from fovalidate.findings import Status
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
 
     from fovalidate.inventory.loader import LoadedInventory
     from fovalidate.inventory.model import Server
-
-log = logging.getLogger("fovalidate.winrm")
 
 
 def partners_of(server: Server, inventory: LoadedInventory) -> list[tuple[ipaddress.IPv4Address, int]]:
@@ -132,8 +129,6 @@ class WinRMProbe(Probe):
                         received_at=output.received_at,
                     )
                 )
-                for error in answer.script_errors:
-                    log.warning("%s: the %s script reported an error: %s", subject.name, script.name, error)
         finally:
             session.close()
 
