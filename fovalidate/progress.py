@@ -17,6 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from fovalidate.findings import Status
 from fovalidate.probes.interface import FactError
 from fovalidate.runner import ProgressSink
 
@@ -63,7 +64,8 @@ class LiveProgress(ProgressSink):
     def finished(self, subject: str, kind: str, error: FactError | None) -> None:
         with self.lock:
             self.done += 1
-            if error is not None:
+            # A SKIP (e.g. winrm.enabled: false) is the user's choice, not a failure to show.
+            if error is not None and error.status is Status.ERROR:
                 self.failed[subject] = f"{kind}: {error.cause}"
             self.states[subject] = "done"
         self._refresh()
@@ -83,4 +85,8 @@ class LiveProgress(ProgressSink):
             table.add_row(Text(subject, style="cyan"), Text(text))
         for subject, text in failed:
             table.add_row(Text(subject, style="magenta"), Text(text, style="magenta"))
-        return Group(header, bar, table)
+        # A ProgressBar ends without a line break; in a grid row it gets one, so the
+        # first host line does not run on behind the bar.
+        bar_line = Table.grid()
+        bar_line.add_row(bar)
+        return Group(header, bar_line, table)
