@@ -55,8 +55,11 @@ def statements(lines: Sequence[str], roots: Collection[str]) -> Iterator[Stateme
                 in_comment = True
             continue
         if first == "s" and text.startswith("set "):
+            space = text.find(" ", 4)
+            if (text[4:space] if space > 0 else text[4:]) not in roots:
+                continue  # most of a config: skipped without splitting it
             words = split_quoted(text[4:])
-            if words and words[0] in roots:
+            if words:
                 yield Statement(number, tuple(w for w in words if w not in ("[", "]")))
             continue
         if first == "d" and text.startswith("deactivate "):

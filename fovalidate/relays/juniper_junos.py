@@ -135,6 +135,7 @@ class _JunosState:
         self.default_group: dict[str | None, tuple[str, int]] = {}
         self.group_server_group: dict[GroupKey, str] = {}
         self.group_interfaces: dict[GroupKey, list[tuple[str, int]]] = defaultdict(list)
+        self.group_members: set[tuple[GroupKey, str]] = set()
         self.bootp_global: list[RelayTarget] = []
         self.bootp_interfaces: dict[str, int] = {}
         self.bootp_targets: dict[str, list[RelayTarget]] = defaultdict(list)
@@ -240,7 +241,8 @@ class _JunosState:
                     self.log.note(line, "interface ranges (`upto`) in relay groups are not expanded")
                     return
                 name = _unit_name(sub[1])
-                if all(existing != name for existing, _ in self.group_interfaces[group]):
+                if (group, name) not in self.group_members:
+                    self.group_members.add((group, name))
                     self.group_interfaces[group].append((name, line))
             elif sub[0] not in _RELAY_SETTINGS:
                 self.log.unknown(line, statement.text())

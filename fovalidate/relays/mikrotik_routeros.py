@@ -36,6 +36,12 @@ from fovalidate.relays.text import ReaderLog, cidr, ipv4, split_quoted
 _VERBS = frozenset(("add", "set", "remove", "print", "export", "enable", "disable", "unset", "edit", "find"))
 
 
+#: Sections whose commands are read; the others are skipped unsplit.
+_SECTIONS = frozenset(
+    ("ip address", "ip dhcp-relay", "interface vrrp", "ip vrf", "ip route vrf", "system identity")
+)
+
+
 @dataclass(frozen=True)
 class _Command:
     line: int
@@ -54,9 +60,9 @@ class _Command:
         return f"/{self.section} " + " ".join(self.words)
 
 
-def commands(lines: Sequence[str]) -> list[_Command]:
-    """Join continuation lines and attach each command to its section."""
-    found: list[_Command] = []
+def commands(lines: Sequence[str]) -> list[tuple[int, str, str]]:
+    """(first line, section, command text) with continuation lines joined."""
+    found: list[tuple[int, str, str]] = []
     section = ""
     index, count = 0, len(lines)
     while index < count:
@@ -80,10 +86,9 @@ def commands(lines: Sequence[str]) -> list[_Command]:
                 header.extend(part for part in word.split("/") if part)
             section = " ".join(header)
             if rest_at < len(words):
-                remainder = text.split(None, rest_at)[-1] if rest_at else text
-                found.append(_Command(start, section, tuple(split_quoted(remainder))))
+                found.append((start, section, text.split(None, rest_at)[-1]))
             continue
-        found.append(_Command(start, section, tuple(split_quoted(text))))
+        found.append((start, section, text))
     return found
 
 
@@ -107,8 +112,11 @@ class MikrotikRouterosReader(ConfigReader):
                 found.line = line
             return found
 
-        for command in commands(lines):
-            section, words = command.section, command.words
+        for line, section, text in commands(lines):
+            if section not in _SECTIONS and ("relay" not in section or "dhcpv6" in section):
+                continue
+            command = _Command(line, section, tuple(split_quoted(text)))
+            words = command.words
             if not words:
                 continue
             verb = words[0]

@@ -8,6 +8,7 @@ avoid regular expressions on the hot path and cache nothing per file.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 from fovalidate.relays.interface import ConfigReadError, InterfaceBuilder, ReadResult, SourceLine
@@ -86,16 +87,38 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+#: Recently parsed addresses: relay targets repeat on every interface.
+_PARSED: dict[str, ipaddress.IPv4Address | None] = {}
+_PARSED_MAX = 4096
+
+
 def ipv4(text: str) -> ipaddress.IPv4Address | None:
-    """An IPv4 address, or None (quotes around it are tolerated)."""
-    if not text or not text[0].isdigit():
-        text = text.strip("'\"")
-        if not text or not text[0].isdigit():
-            return None
-    try:
-        return IPv4(text)
-    except ValueError:
-        return None
+    """An IPv4 address in dotted decimal, or None (quotes around it are tolerated).
+
+    Parsed by hand: `ipaddress.IPv4Address("...")` dominated the readers'
+    time on big configs. Octets with leading zeros are refused, as
+    `ipaddress` does (they are ambiguous: octal or decimal).
+    """
+    found = _PARSED.get(text, False)
+    if found is not False:
+        return found  # type: ignore[return-value]
+    parts = text.strip("'\"").split(".")
+    value = 0
+    parsed: ipaddress.IPv4Address | None = None
+    if len(parts) == 4:
+        for part in parts:
+            if not (part.isascii() and part.isdigit()) or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+                break
+            octet = int(part)
+            if octet > 255:
+                break
+            value = value << 8 | octet
+        else:
+            parsed = IPv4(value)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[text] = parsed
+    return parsed
 
 
 def cidr(text: str) -> tuple[ipaddress.IPv4Address, int] | None:
@@ -136,35 +159,28 @@ def unquote(token: str) -> str:
     return token
 
 
+#: A word: runs of unquoted characters and quoted strings ("a b", 'c'),
+#: an unterminated quote running to the end of the line.
+_WORD = re.compile(r"""(?:[^\s'"]+|'[^']*(?:'|$)|"[^"]*(?:"|$))+""")
+_QUOTED = re.compile(r"""'([^']*)'?|"([^"]*)"?""")
+
+
 def split_quoted(text: str) -> list[str]:
     """Split on whitespace, keeping "quoted strings" (with spaces) whole and
-    dropping their quotes. Unbalanced quotes end at the end of the line."""
+    dropping their quotes, as a shell would (`comment="a b"` is one word,
+    `comment=a b`). Unbalanced quotes end at the end of the line."""
     if '"' not in text and "'" not in text:
         return text.split()
-    tokens: list[str] = []
-    current: list[str] = []
-    quote = ""
-    in_token = False
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = ""
-            else:
-                current.append(char)
-        elif char in "\"'":
-            quote = char
-            in_token = True
-        elif char in " \t":
-            if in_token:
-                tokens.append("".join(current))
-                current = []
-                in_token = False
-        else:
-            current.append(char)
-            in_token = True
-    if in_token:
-        tokens.append("".join(current))
-    return tokens
+    return [_unquote_word(word) for word in _WORD.findall(text)]
+
+
+def _unquote_word(word: str) -> str:
+    if "'" not in word and '"' not in word:
+        return word
+    first = word[0]
+    if first in "'\"" and word[-1] == first and len(word) > 1 and word.count(first) == 2:
+        return word[1:-1]  # the usual case: 'value'
+    return _QUOTED.sub(lambda match: match.group(1) or match.group(2) or "", word)
 
 
 class ReaderLog:
