@@ -582,6 +582,9 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
 
     def _mount(session: requests.Session) -> None:
         if not isinstance(session.get_adapter("https://"), CountingAdapter):
+            # Never take proxies, CA bundles or .netrc credentials from the
+            # environment (it also spares an environment scan per request).
+            session.trust_env = False
             session.mount("https://", CountingAdapter())
             session.mount("http://", CountingAdapter())
 
