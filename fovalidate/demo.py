@@ -2,9 +2,12 @@
 
 The demo starts real network peers on 127.77.0.0/24 (SNTP responders with
 chosen clock errors, TCP listeners that are open, closed or filtered, a DNS
-server), writes an inventory that points at them into a temporary folder,
-and runs exactly the code path of `fovalidate check`. Nothing is sent
-anywhere but loopback.
+server, and for every server an emulated Windows host behind an emulated
+WinRM listener), writes an inventory that points at them into a temporary
+folder, and runs exactly the code path of `fovalidate check`. Nothing is
+sent anywhere but loopback. The WinRM password is made up at random for
+each run and handed over in an environment variable of the demo's own
+process (DEMO_PASSWORD_ENV); it is never written or printed.
 
 The scenario is a small estate with some typical mistakes:
 - hq-dhcp1-dhcp2: a healthy load-balance pair (everything passes);
@@ -13,7 +16,17 @@ The scenario is a small estate with some typical mistakes:
 - lab-dhcp2: the lab server is 95 s off (FAIL) and nothing listens on its
   failover port (WARN);
 - branch2-standby: the branch server's NTP server is off, as on most member
-  servers, so NTP cannot measure its clock (ERROR);
+  servers, so NTP cannot measure its clock; time.skew reads it over WinRM
+  instead (method "ntp+winrm");
+- lab-dhcp also runs on its Local CMOS Clock (time.source WARN) and its DHCP
+  Server service is stopped (FAIL); branch1-dhcp's inbound failover rule is
+  disabled (FAIL, which is why its port is filtered);
+- win-pair: two more Windows servers whose NTP servers are off, so their
+  clocks are read over WinRM. win12-dhcp runs Windows Server 2012 with a
+  BOOTP scope (FAIL: error 20131) and a disabled failover firewall rule
+  (FAIL, with the Enable-NetFirewallRule fix; its partner cannot reach it);
+  win22-dhcp runs 2022 over HTTPS (a test CA made in the demo folder) and
+  still holds a copy of one of the scopes (FAIL);
 - relays (router configs written next to the inventory): core-sw1 relays
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
@@ -22,9 +35,13 @@ The scenario is a small estate with some typical mistakes:
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import tempfile
-from contextlib import ExitStack
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +52,22 @@ from fovalidate.emulators.base import Peer
 from fovalidate.emulators.dns import DnsServer
 from fovalidate.emulators.ntp import NtpResponder
 from fovalidate.emulators.tcp import FilteredPort, OpenPort, closed_port
+from fovalidate.emulators.windows import (
+    PROFILES,
+    RULE_IN,
+    RULE_OUT,
+    FirewallRuleState,
+    ScopeState,
+    WindowsHost,
+)
+from fovalidate.emulators.wsman import WsmanEndpoint
+from fovalidate.emulators.wsman.tls import TestCA
 
 DEMO_NET = "127.77.0"
 DEMO_ZONE = "corp.example.test"
 DEMO_TIMEOUT = 1.0
+DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
+DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,14 @@ class DemoServer:
     failover_port: str  # "open" | "closed" | "filtered"
     dns: str  # "ok" | "stale-ptr" | "none"
     site: str
+    #: Windows Server release of the emulated host (fovalidate.emulators.windows.PROFILES)
+    release: str = "2022"
+    #: "http" (NTLM with message encryption), "https" (test CA) or "rejected" (401 for every logon)
+    winrm: str = "http"
+    #: False: `ntp: {enabled: false}`, the clock is read over WinRM only
+    ntp: bool = True
+    #: WindowsHost state: scopes, firewall rules, service state, time source ...
+    windows: tuple[tuple[str, Any], ...] = ()
 
     @property
     def address(self) -> str:
@@ -59,12 +96,78 @@ class DemoServer:
         return f"{self.name}.{DEMO_ZONE}"
 
 
+_IN_RULE_OFF = {RULE_IN: FirewallRuleState(enabled=False), RULE_OUT: FirewallRuleState()}
+
 SERVERS = (
-    DemoServer("dhcp1", 1, 0.120, "open", "ok", "hq"),
+    DemoServer(
+        "dhcp1",
+        1,
+        0.120,
+        "open",
+        "ok",
+        "hq",
+        windows=(("scopes", [ScopeState(f"10.{n}0.0.0/24", name=f"HQ floor {n}") for n in (1, 2, 3)]),),
+    ),
     DemoServer("dhcp2", 2, -0.250, "open", "ok", "hq"),
-    DemoServer("branch1-dhcp", 3, 21.0, "filtered", "stale-ptr", "branch1"),
-    DemoServer("lab-dhcp", 4, 95.0, "closed", "none", "lab"),
-    DemoServer("branch2-dhcp", 5, None, "open", "ok", "branch2"),
+    DemoServer(
+        "branch1-dhcp",
+        3,
+        21.0,
+        "filtered",
+        "stale-ptr",
+        "branch1",
+        windows=(("scopes", [ScopeState("10.51.0.0/24")]), ("firewall_rules", _IN_RULE_OFF)),
+    ),
+    DemoServer(
+        "lab-dhcp",
+        4,
+        95.0,
+        "closed",
+        "none",
+        "lab",
+        windows=(
+            ("scopes", [ScopeState("10.52.0.0/24")]),
+            ("dhcp_state", "Stopped"),
+            ("time_source", "Local CMOS Clock"),
+        ),
+    ),
+    DemoServer(
+        "branch2-dhcp",
+        5,
+        None,
+        "open",
+        "ok",
+        "branch2",
+        windows=(("clock_offset", 3.5), ("scopes", [ScopeState("10.55.0.0/24")])),
+    ),
+    DemoServer(
+        "win12-dhcp",
+        6,
+        2.0,
+        "filtered",
+        "ok",
+        "hq",
+        release="2012",
+        ntp=False,
+        windows=(
+            (
+                "scopes",
+                [ScopeState("10.60.0.0/24", type="Both", name="BOOTP printers"), ScopeState("10.61.0.0/24")],
+            ),
+            ("firewall_rules", _IN_RULE_OFF),
+        ),
+    ),
+    DemoServer(
+        "win22-dhcp",
+        7,
+        -1.5,
+        "open",
+        "ok",
+        "hq",
+        winrm="https",
+        ntp=False,
+        windows=(("scopes", [ScopeState("10.61.0.0/24", name="left over from split scope")]),),
+    ),
 )
 
 RELATIONSHIPS: tuple[dict[str, Any], ...] = (
@@ -91,6 +194,13 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "primary": "branch2-dhcp",
         "partner": "dhcp1",
         "mode": "hot-standby",
+        "scopes": "all",
+    },
+    {
+        "name": "win-pair",
+        "primary": "win12-dhcp",
+        "partner": "win22-dhcp",
+        "mode": "load-balance",
         "scopes": "all",
     },
 )
@@ -120,20 +230,27 @@ def _router_configs() -> dict[str, str]:
 class DemoEstate:
     """Starts the emulated peers and writes the matching inventory."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, password: str = ""):
         self.folder = folder
         self.peers: list[Peer] = []
-        self._stack = ExitStack()
         self.dns: DnsServer | None = None
+        #: The emulated WinRM listeners' password; the inventory names only its environment variable.
+        self.password = password or secrets.token_urlsafe(18)
+        self.windows: dict[str, WindowsHost] = {}
+        self._ca: TestCA | None = None
 
     def __enter__(self) -> DemoEstate:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+        # Each peer waits up to its serving loop's poll interval when stopped;
+        # stopping the ~25 peers one after the other took over a second.
+        with ThreadPoolExecutor(max_workers=max(1, len(self.peers))) as pool:
+            list(pool.map(lambda peer: peer.stop(), reversed(self.peers)))
+        self.peers.clear()
 
     def _start(self, peer: Peer) -> Any:
-        self._stack.enter_context(peer)
+        peer.start()
         self.peers.append(peer)
         return peer
 
@@ -141,9 +258,6 @@ class DemoEstate:
         self.dns = self._start(DnsServer(f"{DEMO_NET}.53", zone=DEMO_ZONE))
         servers = []
         for spec in SERVERS:
-            ntp = self._start(
-                NtpResponder(spec.address, offset=spec.clock_offset or 0.0, silent=spec.clock_offset is None)
-            )
             if spec.failover_port == "open":
                 port = self._start(OpenPort(spec.address)).port
             elif spec.failover_port == "filtered":
@@ -154,9 +268,18 @@ class DemoEstate:
                 "name": spec.name,
                 "address": spec.address,
                 "site": spec.site,
-                "ntp": {"port": ntp.port},
-                "failover_port": port,
             }
+            if spec.ntp:
+                ntp = self._start(
+                    NtpResponder(
+                        spec.address, offset=spec.clock_offset or 0.0, silent=spec.clock_offset is None
+                    )
+                )
+                entry["ntp"] = {"port": ntp.port}
+            else:
+                entry["ntp"] = {"enabled": False}
+            entry["failover_port"] = port
+            entry["winrm"] = self._windows(spec, port)
             if spec.dns != "none":
                 entry["fqdn"] = spec.fqdn
                 self.dns.add_a(spec.fqdn, spec.address)
@@ -165,7 +288,16 @@ class DemoEstate:
             servers.append(entry)
         document = {
             "version": 1,
-            "defaults": {"winrm": {"enabled": False}, "ntp": {"samples": 3}},
+            "defaults": {
+                "winrm": {
+                    "transport": "ntlm",
+                    "username": DEMO_USERNAME,
+                    "password_env": DEMO_PASSWORD_ENV,
+                    "read_timeout": "10s",
+                    "operation_timeout": "2s",
+                },
+                "ntp": {"samples": 3},
+            },
             "thresholds": {"time_skew_warn": "10s", "time_skew_fail": "60s"},
             "servers": servers,
             "relationships": list(RELATIONSHIPS),
@@ -178,6 +310,44 @@ class DemoEstate:
         )
         path.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         return path
+
+    def _windows(self, spec: DemoServer, failover_port: int) -> dict[str, Any]:
+        """Start the server's emulated Windows host behind its own WinRM listener."""
+        state: dict[str, Any] = {"clock_offset": spec.clock_offset or 0.0, **dict(spec.windows)}
+        host = WindowsHost(
+            name=spec.name.upper(),
+            address=spec.address,
+            profile=PROFILES[spec.release],
+            domain=DEMO_ZONE,
+            failover_port_registry=failover_port,
+            **state,
+        )
+        self.windows[spec.name] = host
+        settings: dict[str, Any] = {"scheme": "https" if spec.winrm == "https" else "http"}
+        options: dict[str, Any] = {}
+        if spec.winrm == "https":
+            if self._ca is None:
+                self._ca = TestCA.create("fovalidate demo CA")
+                self._ca.write(self.folder / "demo-ca.pem")
+            certificate = self._ca.issue(
+                self.folder / "certs", spec.name, dns_names=[spec.fqdn], ip_addresses=[spec.address]
+            )
+            options = {"certfile": certificate.certfile, "keyfile": certificate.keyfile}
+            settings["ca_trust_path"] = "demo-ca.pem"
+        endpoint = self._start(
+            WsmanEndpoint(
+                spec.address,
+                scheme=settings["scheme"],
+                username=DEMO_USERNAME,
+                password=self.password,
+                handler=host,
+                fault="unauthorized" if spec.winrm == "rejected" else None,
+                machine=spec.name.upper(),
+                **options,
+            )
+        )
+        settings["port"] = endpoint.port
+        return settings
 
     def _write_router_configs(self) -> list[dict[str, str]]:
         folder = self.folder / "configs"
@@ -217,7 +387,7 @@ def run_demo(
     folder = keep or Path(tempfile.mkdtemp(prefix="fovalidate-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with DemoEstate(folder) as estate:
+        with DemoEstate(folder) as estate, _password_in_environment(estate.password):
             inventory_path = estate.start()
             loaded = load_inventory(inventory_path)
             heading = (
@@ -244,3 +414,17 @@ def run_demo(
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _password_in_environment(password: str) -> Iterator[None]:
+    """Hand the demo password to the run the way a user would: in an environment variable."""
+    previous = os.environ.get(DEMO_PASSWORD_ENV)
+    os.environ[DEMO_PASSWORD_ENV] = password
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(DEMO_PASSWORD_ENV, None)
+        else:
+            os.environ[DEMO_PASSWORD_ENV] = previous

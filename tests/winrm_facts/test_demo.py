@@ -1,0 +1,34 @@
+"""`fovalidate demo` shows the Windows checks on its emulated Windows servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fovalidate.demo import DEMO_PASSWORD_ENV, DemoEstate
+
+
+def test_demo_windows_findings(cli) -> None:
+    run = cli("demo")
+    statuses = {(f["check"], f["target"]): f["status"] for f in run.findings()}
+    assert statuses[("bootp.support", "win-pair")] == "fail"
+    assert statuses[("firewall.failover-rules", "win12-dhcp rule TCP-In")] == "fail"
+    assert statuses[("net.partner-port", "win-pair win22-dhcp -> win12-dhcp")] == "fail"
+    assert statuses[("net.partner-port", "win-pair win12-dhcp -> win22-dhcp")] == "pass"
+    assert statuses[("dhcp.scopes", "win-pair scope 10.61.0.0/24")] == "fail"
+    assert statuses[("dhcp.scopes", "win-pair scope 10.60.0.0/24")] == "pass"
+    assert statuses[("dhcp.service", "lab-dhcp")] == "fail"
+    assert statuses[("time.source", "lab-dhcp2 on lab-dhcp")] == "warn"
+    skew = run.finding("time.skew", "branch2-standby")
+    assert skew["observed"]["methods"] == {"branch2-dhcp": "winrm", "dhcp1": "ntp"}
+    assert run.finding("time.skew", "win-pair")["observed"]["method"] == "winrm"
+    assert not [f for f in run.findings() if f["status"] == "error"], "the demo's WinRM logons all work"
+    assert DEMO_PASSWORD_ENV not in run.stdout
+
+
+def test_demo_inventory_names_only_the_variable(tmp_path: Path) -> None:
+    with DemoEstate(tmp_path) as estate:
+        inventory = estate.start().read_text(encoding="utf-8")
+        assert estate.password not in inventory
+        assert f"password_env: {DEMO_PASSWORD_ENV}" in inventory
+        assert (tmp_path / "demo-ca.pem").is_file()  # the HTTPS listener's test CA
+        assert "scheme: https" in inventory
