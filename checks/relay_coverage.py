@@ -55,8 +55,10 @@ class RelayCoverage(Check):
     - PASS: every interface carrying the scope relays to both partners.
 
     Scopes come from the inventory. With `scopes: all` they are the
-    primary's scopes read over WinRM; when WinRM is switched off the check
-    is skipped (list the scopes in the inventory instead).
+    primary's scopes read over WinRM (minus scopes already in another
+    failover relationship); when WinRM is switched off for the primary the
+    check is skipped (list the scopes in the inventory instead), and when
+    the scopes could not be read it is an ERROR naming the cause.
 
     A subnet matched only through a secondary address is reported with a
     note: the relay's giaddr is the interface's primary address, so the
@@ -79,7 +81,9 @@ class RelayCoverage(Check):
     id = "relay.coverage"
     title = "Client subnets relayed to both partners"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("relay.config",)
+    # "winrm" only serves `scopes: all` (the primary's scope list); with
+    # scopes listed in the inventory the WinRM facts are not read.
+    needs = ("relay.config", "winrm")
     references = (ref.FAILOVER_ARCHITECTURE, ref.FAILOVER_OVERVIEW, CISCO_HELPER)
 
     def evaluate(

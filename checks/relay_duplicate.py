@@ -31,7 +31,8 @@ class RelayDuplicate(Check):
     lease durations, and clients might lease IP addresses that belong to
     other clients".
 
-    The check runs per relationship and scope, like relay.coverage, over
+    The check runs per relationship and scope (scopes as for relay.coverage:
+    from the inventory, or over WinRM with `scopes: all`), over
     the configs listed under `relays:`. It warns when two or more interfaces
     that carry the scope's subnet relay it, naming the devices, interfaces
     and config lines, unless each of them uses Cisco's HSRP-aware relay
@@ -58,7 +59,9 @@ class RelayDuplicate(Check):
     id = "relay.duplicate"
     title = "No duplicate relaying from redundant gateways"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("relay.config",)
+    # "winrm" only serves `scopes: all` (the primary's scope list); with
+    # scopes listed in the inventory the WinRM facts are not read.
+    needs = ("relay.config", "winrm")
     references = (ref.FAILOVER_ARCHITECTURE, CISCO_UDP_REDUNDANCY)
 
     def evaluate(

@@ -217,8 +217,8 @@ def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | s
     if result is None:
         return (
             "scopes: all needs the primary's scope list, which is read over WinRM, and no WinRM facts "
-            f"were gathered for {primary}; list the scopes in the inventory (scopes: [10.10.0.0/24, ...]) "
-            "or run the WinRM checks too"
+            f"were gathered for {primary} (is the winrm probe installed?); list the scopes in the "
+            "inventory instead (scopes: [10.10.0.0/24, ...])"
         )
     if result.error is not None:
         if result.error.status.value == "skip":
