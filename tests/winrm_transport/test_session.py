@@ -27,8 +27,9 @@ SCRIPTS = [
         # early NTLM token + challenge/response on the empty sealing set-up message (2), Create,
         # 3 x (Command, Receive), Delete
         ("http", "ntlm", 2 + 1 + 6 + 1),
-        # Create goes through requests-ntlm's 401, negotiate, authenticate (3), then as above
-        ("https", "ntlm", 3 + 6 + 1),
+        # Create carries the NTLM token and is answered with the challenge, then sent again with the
+        # authenticate token and its TLS channel binding (which the endpoint checks): 2, then as above
+        ("https", "ntlm", 2 + 6 + 1),
         # Basic is sent with the first request
         ("https", "basic", 1 + 6 + 1),
     ],
@@ -179,3 +180,24 @@ def test_finished_commands_are_not_signalled_but_a_strict_server_gets_its_signal
         for n in range(3):
             session.run_script(f"'{n}'", name=f"s{n}")
     assert "Signal" not in lenient.operations
+
+
+@pytest.mark.parametrize(("scheme", "extra_requests"), [("http", 3), ("https", 2)])
+def test_logon_again_after_the_server_closed_an_idle_connection(
+    endpoint, pki, password, scheme, extra_requests
+) -> None:
+    # NTLM authenticates a connection. When the server drops an idle one, the next request arrives
+    # on a new, anonymous connection: over https the session logs on again on the spot (401 ->
+    # negotiate -> authenticate); over http the message was sealed for the old logon, so the session
+    # sets up new sealing keys and sends it again.
+    peer = endpoint(scheme=scheme, auth="ntlm", idle_timeout=0.2)
+    server = make_server(peer.port, scheme=scheme, ca_trust_path=pki["ca"])
+    with WinRMSession(server, password=password, timeout=2) as session:
+        session.run_script("'first'", name="first")
+        before = session.requests
+        time.sleep(0.5)
+        assert json.loads(session.run_script("'second'", name="second").stdout)["head"] == "'second'"
+        assert session.requests - before == 2 + extra_requests  # Command + Receive, plus the new logon
+    assert peer.scripts == ["'first'", "'second'"]
+    assert peer.operations.count("Create") == 1  # the shell outlived the connection
+    assert peer.open_shells == 0

@@ -126,6 +126,7 @@ class WsmanEndpoint(Peer):
         fault: str | None = None,
         machine: str = "WIN-EMULATED",
         require_terminate: bool = False,
+        idle_timeout: float = 60.0,
     ):
         super().__init__()
         if scheme not in ("http", "https"):
@@ -148,6 +149,9 @@ class WsmanEndpoint(Peer):
         #: sent Signal(terminate): MS-WSMV's "MUST", which Windows may or may
         #: not enforce (UNCONFIRMED); the fault text is the emulator's own.
         self.require_terminate = require_terminate
+        #: Seconds an idle kept-alive connection stays open (HTTP.sys default: 120). A client
+        #: coming back later gets a new connection, which NTLM must log on again.
+        self.idle_timeout = idle_timeout
         #: HTTP requests received (authentication round trips included).
         self.requests = 0
         #: Decoded scripts received, in order.
@@ -377,12 +381,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Microsoft-HTTPAPI/2.0"
     sys_version = ""
-    #: Idle keep-alive connections are dropped after this long (frees the thread).
-    timeout = 60
     server: _Server
 
     def setup(self) -> None:
         self.endpoint: WsmanEndpoint = self.server.endpoint
+        # An idle kept-alive connection is closed after this (frees the thread).
+        self.timeout = self.endpoint.idle_timeout
         self.ntlm_context: Any = None
         self.logged_on_as: str | None = None
         raw: socket.socket = self.request

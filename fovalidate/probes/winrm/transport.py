@@ -177,6 +177,8 @@ class WinRMSession:
         self._deadline: float | None = None
         #: Seconds the server was asked to hold the Receive in flight (None: not a Receive).
         self._receive_hold: float | None = None
+        #: True once the server has accepted a request (a later 401 means a lost logon).
+        self._logged_on = False
 
     # -- public API -------------------------------------------------------
 
@@ -497,6 +499,10 @@ class _DeadlinePassed(Exception):
     """Raised before an HTTP request when the operation's time is up."""
 
 
+class _LogonLost(Exception):
+    """A 401 after the session had logged on: the server forgot the logon (closed connection)."""
+
+
 class _SchemeNotOffered(Exception):
     """A 401 whose WWW-Authenticate does not offer the configured scheme at all."""
 
@@ -550,28 +556,50 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
             return super().send(request, *args, **kwargs)
 
     class SessionTransport(Transport):
+        # pywinrm builds the requests session lazily and, over http, sends the
+        # message that sets up encryption from inside build_session: both
+        # hooks make sure our adapters and NTLM auth are in place before any
+        # request is prepared.
+        def build_session(self) -> requests.Session:
+            session = super().build_session()
+            _prepare(session)
+            return session
+
         def setup_encryption(self, session: requests.Session) -> None:
-            # pywinrm has just set requests-ntlm up and now sends an empty
-            # message to establish the sealing keys: swap in the variant that
-            # sends its first token with that message.
-            if owner.settings.transport == "ntlm" and owner.settings.scheme == "http":
-                session.auth = _early_ntlm_auth(owner.settings.username or "", owner._password or "")
+            _prepare(session)
             super().setup_encryption(session)
+
+        def send_message(self, message: str | bytes) -> bytes:
+            try:
+                return super().send_message(message)
+            except _LogonLost:
+                if self.encryption is None or owner._deadline is None:
+                    raise
+                # Over http the body was sealed for the logon the server has
+                # forgotten (its connection was closed): log on again, which
+                # sets up new sealing keys, and send the message once more.
+                session = self.build_session()
+                self.encryption = None
+                session.auth = _ntlm_auth(owner)
+                self.setup_encryption(session)
+                return super().send_message(message)
 
         def _send_message_request(
             self, session: requests.Session, prepared_request: requests.PreparedRequest
         ) -> requests.Response:
-            _mount(session)
             connect, read = owner._request_timeouts()
             try:
                 response = session.send(prepared_request, timeout=(connect, read))
                 response.raise_for_status()
+                owner._logged_on = True
                 return response
             except requests.HTTPError as ex:
                 if ex.response.status_code == 401:
                     offered = _offered_schemes(ex.response.headers.get("WWW-Authenticate", ""))
                     if offered is not None and not offered & _SCHEMES[owner.settings.transport]:
                         raise _SchemeNotOffered(sorted(offered)) from None
+                    if owner._logged_on and prepared_request.body:
+                        raise _LogonLost() from None
                     raise InvalidCredentialsError(
                         "the specified credentials were rejected by the server"
                     ) from None
@@ -580,13 +608,16 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
                     "http", ex.response.status_code, text.decode("utf-8", "replace")
                 ) from None
 
-    def _mount(session: requests.Session) -> None:
-        if not isinstance(session.get_adapter("https://"), CountingAdapter):
-            # Never take proxies, CA bundles or .netrc credentials from the
-            # environment (it also spares an environment scan per request).
-            session.trust_env = False
-            session.mount("https://", CountingAdapter())
-            session.mount("http://", CountingAdapter())
+    def _prepare(session: requests.Session) -> None:
+        if isinstance(session.get_adapter("https://"), CountingAdapter):
+            return
+        # Never take proxies, CA bundles or .netrc credentials from the
+        # environment (it also spares an environment scan per request).
+        session.trust_env = False
+        session.mount("https://", CountingAdapter())
+        session.mount("http://", CountingAdapter())
+        if owner.settings.transport == "ntlm":
+            session.auth = _ntlm_auth(owner)
 
     old = protocol.transport
     transport = SessionTransport(
@@ -609,54 +640,81 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
     return transport
 
 
-def _early_ntlm_auth(username: str, password: str) -> Any:
-    """NTLM for plain http that sends its Negotiate token with the first request.
+def _ntlm_auth(owner: WinRMSession) -> Any:
+    """NTLM (in the Negotiate scheme) that sends its first token with the first request.
 
-    requests-ntlm first sends the request bare, waits for the 401, then
-    starts NTLM: one round trip more. Over http there is no TLS channel
-    binding to wait for, so the first token can go at once. The object
-    keeps requests-ntlm's `session_security` shape, which pywinrm's message
-    encryption uses to seal and unseal.
+    requests-ntlm sends each first request bare, waits for the 401, and only
+    then starts NTLM: one round trip more per logon. This variant sends the
+    NEGOTIATE token at once, answers the challenge (with the TLS channel
+    binding over https, computed from the certificate of the connection the
+    challenge came on), and logs on again when the server forgets the logon
+    because it closed the connection (https; over http the session's
+    `send_message` does that, since the sealed body must be sealed anew).
+    It keeps requests-ntlm's `session_security` shape, which pywinrm's
+    message encryption uses to seal and unseal.
     """
     import spnego
     from requests_ntlm import HttpNtlmAuth
     from requests_ntlm.requests_ntlm import ShimSessionSecurity
+    from spnego.channel_bindings import GssChannelBindings
+
+    username, password = owner.settings.username or "", owner._password or ""
+    tls = owner.settings.scheme == "https"
 
     class EarlyNtlmAuth(HttpNtlmAuth):
         def __init__(self) -> None:
-            super().__init__(username, password, send_cbt=False)
+            super().__init__(username, password, send_cbt=tls)
             self._context: Any = None
+
+        def _negotiate(self, request: Any) -> None:
+            self._context = spnego.client(
+                username, password, protocol="ntlm", service="http", options=spnego.NegotiateOptions.use_ntlm
+            )
+            request.headers["Authorization"] = (
+                f"Negotiate {base64.b64encode(self._context.step() or b'').decode()}"
+            )
 
         def __call__(self, request: Any) -> Any:
             request.headers["Connection"] = "Keep-Alive"
             if self.session_security is None:
-                self._context = spnego.client(
-                    username,
-                    password,
-                    protocol="ntlm",
-                    service="http",
-                    options=spnego.NegotiateOptions.use_ntlm,
-                )
-                token = base64.b64encode(self._context.step() or b"").decode()
-                request.headers["Authorization"] = f"Negotiate {token}"
-                request.register_hook("response", self._answer_challenge)
+                self._negotiate(request)
+            request.register_hook("response", self._on_response)
             return request
 
-        def _answer_challenge(self, response: Any, **kwargs: Any) -> Any:
-            if response.status_code != 401 or self._context is None or self._context.complete:
+        def _on_response(self, response: Any, **kwargs: Any) -> Any:
+            if response.status_code != 401 or self._context is None:
                 return response
             challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
-            if challenge is None:
-                return response  # no challenge: the server refused NTLM outright
+            if challenge is None and self._context.complete and tls:
+                response = self._resend(response, kwargs, self._negotiate)  # the connection was new
+                if response.status_code != 401:
+                    return response
+                challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
+            if challenge is None or self._context.complete:
+                return response  # no challenge: the server refused NTLM (or this logon) outright
+            bindings = None
+            if tls:
+                digest = self._get_server_cert(response)
+                if digest:
+                    bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
+            token = self._context.step(challenge, channel_bindings=bindings) or b""
+
+            def authenticate(request: Any) -> None:
+                request.headers["Authorization"] = f"Negotiate {base64.b64encode(token).decode()}"
+
+            final = self._resend(response, kwargs, authenticate)
+            self.session_security = ShimSessionSecurity(self._context)
+            return final
+
+        @staticmethod
+        def _resend(response: Any, kwargs: dict[str, Any], authorise: Any) -> Any:
             _ = response.content  # read it so the connection can be reused
             response.raw.release_conn()
             request = response.request.copy()
-            token = base64.b64encode(self._context.step(challenge) or b"").decode()
-            request.headers["Authorization"] = f"Negotiate {token}"
-            final = response.connection.send(request, **kwargs)
-            final.history.append(response)
-            self.session_security = ShimSessionSecurity(self._context)
-            return final
+            authorise(request)
+            answer = response.connection.send(request, **kwargs)
+            answer.history.append(response)
+            return answer
 
     return EarlyNtlmAuth()
 
