@@ -19,11 +19,15 @@ password); `fault="access-denied"` accepts the logon but answers shell
 Create with the AccessDenied WS-Management fault Windows sends to an account
 outside Administrators. A handler can make a command hang (every Receive
 then ends with the OperationTimeout fault), print garbage, or put CLIXML on
-stderr. `latency` adds a delay to every HTTP request.
+stderr. `latency` adds a delay to every HTTP request. `idle_timeout` closes
+kept-alive connections that stay idle (the client must then log on again);
+`require_terminate` refuses a new Command until the previous one got
+Signal(terminate) (MS-WSMV's rule, which Windows may not enforce).
 
 Sockets get TCP_NODELAY (without it each request waits ~40-200 ms for
-delayed ACKs). Only the given address is bound. Kerberos is not emulated
-(there is no KDC here).
+delayed ACKs). Only the given address is bound. Kerberos and client
+certificate authentication are not emulated (there is no KDC here, and no
+certificate-to-account mapping).
 """
 
 from __future__ import annotations
