@@ -37,7 +37,15 @@ from fovalidate.relays.interface import (
 from fovalidate.relays.text import ReaderLog, cidr, ipv4
 
 _ROOTS = frozenset(
-    ("interfaces", "forwarding-options", "routing-instances", "groups", "apply-groups", "system")
+    (
+        "interfaces",
+        "forwarding-options",
+        "routing-instances",
+        "groups",
+        "apply-groups",
+        "system",
+        "logical-systems",
+    )
 )
 #: dhcp-relay statements that are understood and carry no target.
 _RELAY_SETTINGS = frozenset(
@@ -161,7 +169,11 @@ class _JunosState:
                 self.forwarding(instance, path[3:], statement)
             elif path[2] == "interface" and len(path) == 4:
                 self.vrf_of[_unit_name(path[3])] = instance
-        elif root == "groups":
+            elif "dhcp-relay" in path:
+                self.log.unknown(line, statement.text())
+        elif root in ("groups", "logical-systems"):
+            # Templates and logical systems are not modelled; their relay
+            # statements are listed rather than silently dropped.
             if "dhcp-relay" in path or "helpers" in path:
                 self.log.unknown(line, statement.text())
         elif root == "apply-groups":
