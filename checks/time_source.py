@@ -12,6 +12,9 @@ from fovalidate.findings import Finding, Status
 from fovalidate.probes.interface import FactUnavailable, FactView
 
 RESYNC = "`w32tm /config /syncfromflags:domhier /update` then `w32tm /resync`"
+#: HRESULTs w32tm prints (with a localised message) instead of its status.
+SERVICE_NOT_STARTED = "0x80070426"
+ACCESS_DENIED = "0x80070005"
 
 
 class TimeSource(Check):
@@ -30,8 +33,11 @@ class TimeSource(Check):
     - the partners take their time from different sources (two domain
       controllers of one domain are usually fine, since they follow the
       same hierarchy; the warning names both so you can judge);
-    - the W32Time service does not run (w32tm answers with an error code
-      such as 0x80070426).
+    - the W32Time service does not run (w32tm answers 0x80070426).
+
+    When w32tm refuses the account (0x80070005: w32tm needs local
+    Administrators) or answers another error code, the finding is an ERROR:
+    the source could not be checked.
 
     The w32tm output is translated on non-English Windows; fovalidate reads
     it by line position and value shape (numbers, hex ids, the source line),
@@ -77,16 +83,7 @@ class TimeSource(Check):
             }
             if time.status_error and time.kind in ("error", "unknown"):
                 problems += 1
-                yield self.finding(
-                    target,
-                    Status.WARN,
-                    f"w32tm on {name} answered with error {time.status_error} "
-                    "(0x80070426: the Windows Time service is not running)",
-                    observed=observed,
-                    expected="W32Time running and synchronised",
-                    remediation=f"on {name}: `Start-Service W32Time`, then {RESYNC}",
-                    subject=f"on {name}",
-                )
+                yield self._w32tm_error(target, name, time.status_error, observed)
             elif time.kind == "unsynchronised":
                 problems += 1
                 yield self.finding(
@@ -159,3 +156,37 @@ class TimeSource(Check):
                 f"both partners synchronise from {join(peers) or first_time.source}",
                 observed={first: first_time.source, second: second_time.source},
             )
+
+    def _w32tm_error(
+        self, target: RelationshipTarget, name: str, code: str, observed: dict[str, object]
+    ) -> Finding:
+        """w32tm answered with an HRESULT instead of its status (the text is localised, the code is not)."""
+        if code.lower() == SERVICE_NOT_STARTED:
+            return self.finding(
+                target,
+                Status.WARN,
+                f"the Windows Time service is not running on {name} (w32tm: {code})",
+                observed=observed,
+                expected="W32Time running and synchronised",
+                remediation=f"on {name}: `Start-Service W32Time`, then {RESYNC}",
+                subject=f"on {name}",
+            )
+        if code.lower() == ACCESS_DENIED:
+            return self.finding(
+                target,
+                Status.ERROR,
+                f"could not check: w32tm on {name} refused the fovalidate account (access denied, {code}); "
+                "w32tm needs local Administrators",
+                observed=observed,
+                remediation=f"add the WinRM account to the local Administrators group of {name}, or check "
+                "`w32tm /query /source` there by hand",
+                subject=f"on {name}",
+            )
+        return self.finding(
+            target,
+            Status.ERROR,
+            f"could not check: w32tm on {name} answered with error {code}",
+            observed=observed,
+            remediation=f"run `w32tm /query /status` on {name} to see the message",
+            subject=f"on {name}",
+        )

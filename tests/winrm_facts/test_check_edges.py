@@ -17,6 +17,7 @@ from fovalidate_checks.dhcp_relationships import FailoverRelationships
 from fovalidate_checks.dhcp_scopes import FailoverScopes
 from fovalidate_checks.firewall_failover_rules import FailoverFirewallRules
 from fovalidate_checks.time_skew import TimeSkew
+from fovalidate_checks.time_source import TimeSource
 
 from fovalidate.check.interface import Check, CheckContext, RelationshipTarget, ServerTarget
 from fovalidate.emulators.windows import (
@@ -291,3 +292,20 @@ def test_skew_names_both_causes_when_both_methods_fail() -> None:
     (finding,) = evaluate(TimeSkew(), target, FactView(results), CheckContext(thresholds=model.thresholds))
     assert finding.status is Status.ERROR
     assert "no NTP answer" in finding.message and "HTTP 401" in finding.message
+
+
+# --------------------------------------------------------------------------- time.source
+
+
+@pytest.mark.parametrize(
+    ("state", "expected", "words"),
+    [
+        ({"w32tm_denied": True, "w32tm_language": "de"}, ["error"], "local Administrators"),
+        ({"w32time_running": False, "w32tm_language": "ja"}, ["warn"], "not running"),
+        ({"time_source": "Free-running System Clock", "w32tm_language": "fr"}, ["warn"], "Free-running"),
+    ],
+)
+def test_time_source_w32tm_states(state: dict[str, Any], expected: list[str], words: str) -> None:
+    findings = run_check(TimeSource(), {"a": host(**state), "b": host()}, inventory())
+    assert statuses(findings) == expected, [f.message for f in findings]
+    assert words in findings[0].message + findings[0].remediation

@@ -169,6 +169,8 @@ class WindowsHost:
     time_source: str = "dc1.corp.example.test"
     w32tm_language: str = "en"
     w32time_running: bool = True
+    #: w32tm refuses the account (it needs local Administrators)
+    w32tm_denied: bool = False
     dhcp_installed: bool = True
     dhcp_state: str = "Running"
     dhcp_start_mode: str = "Auto"
@@ -302,6 +304,14 @@ class WindowsHost:
         return {**common, "Build": str(self.profile.build)}
 
     def _time(self) -> dict[str, Any]:
+        if self.w32tm_denied:
+            lines, code = w32tm.access_denied(self.w32tm_language)
+            return {
+                "Source": "\n".join(lines),
+                "SourceExit": code,
+                "Status": self._array(lines),
+                "StatusExit": code,
+            }
         source, source_exit = w32tm.query_source(
             self.time_source, language=self.w32tm_language, running=self.w32time_running
         )

@@ -136,6 +136,17 @@ LANGUAGES = {
 
 #: w32tm's exit code with the service stopped: HRESULT 0x80070426 as a signed int.
 SERVICE_NOT_STARTED_EXIT = -2147023834
+ACCESS_DENIED_EXIT = -2147024891
+#: "Access is denied" (0x80070005): German captured (6.10); the English wording is ours.
+ACCESS_DENIED = {
+    "de": "Folgender Fehler ist aufgetreten: Zugriff verweigert (0x80070005)",
+    "en": "The following error occurred: Access is denied. (0x80070005)",
+}
+
+
+def access_denied(language: str) -> tuple[list[str], int]:
+    """(lines, exit code) when the account may not run w32tm (it needs local Administrators)."""
+    return [ACCESS_DENIED.get(language, ACCESS_DENIED["en"])], ACCESS_DENIED_EXIT
 
 
 def query_source(source: str, *, language: str = "en", running: bool = True) -> tuple[list[str], int]:
