@@ -184,6 +184,21 @@ def test_hung_command_times_out_and_is_stopped(endpoint, password, partial) -> N
     session.close()
 
 
+def test_deadline_holds_against_a_server_refusing_short_operation_timeouts(endpoint, password) -> None:
+    # operation_timeout 2s, script deadline 2.5s: the second Receive would ask for 1s, which this
+    # server refuses; the session asks again with 2s and lets the HTTP read timeout end it.
+    peer = endpoint(handler=lambda script: CommandResult(hang=True), min_operation_timeout=2)
+    server = make_server(peer.port, operation_timeout=2, read_timeout=4)
+    session = WinRMSession(server, password=password, timeout=1, script_timeout=2.5)
+    started = time.monotonic()
+    with pytest.raises(ProbeFailed) as caught, session:
+        session.run_script("Start-Sleep 3600", name="sleeper")
+    elapsed = time.monotonic() - started
+    assert caught.value.error.cause == Cause.TIMED_OUT
+    assert 2.4 <= elapsed < 4.0
+    assert peer.operations[:4] == ["Create", "Command", "Receive", "Receive"]
+
+
 def test_slow_but_finishing_command_is_waited_for(endpoint, password) -> None:
     def slow(script: str) -> CommandResult:
         time.sleep(0.3)

@@ -131,6 +131,7 @@ class WsmanEndpoint(Peer):
         machine: str = "WIN-EMULATED",
         require_terminate: bool = False,
         idle_timeout: float = 60.0,
+        min_operation_timeout: float | None = None,
     ):
         super().__init__()
         if scheme not in ("http", "https"):
@@ -156,6 +157,9 @@ class WsmanEndpoint(Peer):
         #: Seconds an idle kept-alive connection stays open (HTTP.sys default: 120). A client
         #: coming back later gets a new connection, which NTLM must log on again.
         self.idle_timeout = idle_timeout
+        #: Refuse a Receive whose OperationTimeout is shorter than this (a fault), to test
+        #: clients against a server that would (UNCONFIRMED whether any Windows does).
+        self.min_operation_timeout = min_operation_timeout
         #: HTTP requests received (authentication round trips included).
         self.requests = 0
         #: Decoded scripts received, in order.
@@ -316,6 +320,20 @@ class WsmanEndpoint(Peer):
         if command is None:
             return 500, soap.bad_request(
                 request.message_id, self.machine, f"The command {request.command_id} was not found."
+            )
+        if (
+            self.min_operation_timeout is not None
+            and request.operation_timeout is not None
+            and request.operation_timeout < self.min_operation_timeout
+        ):
+            return 500, soap.fault(
+                request.message_id,
+                "Sender",
+                "InvalidOptions",
+                "The OperationTimeout value is below the minimum this service accepts "
+                "(emulated min_operation_timeout).",
+                soap.CODE_BAD_REQUEST,
+                self.machine,
             )
         result = command.result
         if result.hang:

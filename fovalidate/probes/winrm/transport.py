@@ -306,13 +306,14 @@ class WinRMSession:
             return self._protocol.run_command(self._shell_id, command)
 
     def _collect(self, command_id: str, name: str) -> tuple[bytes, bytes, int]:
-        from winrm.exceptions import WinRMOperationTimeoutError
+        from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
         assert self._protocol is not None and self._shell_id is not None
         stdout: list[bytes] = []
         stderr: list[bytes] = []
         size = 0
-        configured = self._protocol.operation_timeout_sec
+        configured = int(self._protocol.operation_timeout_sec)
+        shorten = True
         while True:
             left = (self._deadline or 0) - time.monotonic()
             if left <= 0:
@@ -321,13 +322,21 @@ class WinRMSession:
             # (whole seconds, at least 1), so that it answers, with output or
             # the OperationTimeout fault, before the deadline and the
             # connection stays usable for Signal and Delete afterwards.
-            hold = max(1, min(int(configured), int(left)))
+            hold = max(1, min(configured, int(left))) if shorten else configured
             self._protocol.operation_timeout_sec = hold
-            self._receive_hold = float(hold)
+            self._receive_hold = float(hold) if shorten else None
             try:
                 out, err, exit_code, done = self._protocol.get_command_output_raw(self._shell_id, command_id)
             except WinRMOperationTimeoutError:
                 continue  # the command is still running; the deadline decides
+            except WSManFaultError:
+                if not shorten or hold >= configured:
+                    raise
+                # Whether every Windows version accepts a short OperationTimeout
+                # is UNCONFIRMED: if one refuses it, ask with the configured one
+                # and let the HTTP read timeout enforce the deadline instead.
+                shorten = False
+                continue
             finally:
                 self._protocol.operation_timeout_sec = configured
                 self._receive_hold = None
