@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chrony libfaketime dnsmasq nftables iproute2 openssl python3-venv python3-dev gcc)
+# dnsmasq-base is the program alone (no service to start); the tests run their own instances.
+APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
@@ -19,17 +20,23 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
-        # Keep apt from starting chronyd (it would discipline the host clock) or dnsmasq (port 53).
+        # Keep apt from starting chronyd (it would discipline the host clock) or dnsmasq (port 53):
+        # invoke-rc.d and deb-systemd-invoke ask policy-rc.d, and exit code 101 means "do not start".
+        # The trap removes it again even when apt fails half-way.
         created_policy=0
         if [ ! -e /usr/sbin/policy-rc.d ]; then
             printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
             chmod +x /usr/sbin/policy-rc.d
             created_policy=1
+            trap 'rm -f /usr/sbin/policy-rc.d' EXIT
         fi
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-        [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+        if [ "$created_policy" = 1 ]; then
+            rm -f /usr/sbin/policy-rc.d
+            trap - EXIT
+        fi
     fi
 fi
 

@@ -70,7 +70,7 @@ class DnsmasqFactory:
         self.running: list[Dnsmasq] = []
 
     def start(self, address: str, **records: Any) -> Dnsmasq:
-        binary = require_program("dnsmasq", "dnsmasq")
+        binary = require_program("dnsmasq", "dnsmasq-base")
         server = start_dnsmasq(
             address, self.folder / f"dnsmasq-{len(self.running)}", dnsmasq=binary, **records
         )
