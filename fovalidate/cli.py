@@ -448,7 +448,9 @@ def relays_parse_command(
     err = _stderr()
     if platform is not None and normalize_platform(platform) is None:
         known = ", ".join(PLATFORMS)
-        err.print(Text(f"--platform {platform!r} is not known; use one of {known}", style="red"), soft_wrap=True)
+        err.print(
+            Text(f"--platform {platform!r} is not known; use one of {known}", style="red"), soft_wrap=True
+        )
         raise typer.Exit(EXIT_USAGE)
     parsed = []
     failed = 0
