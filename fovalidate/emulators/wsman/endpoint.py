@@ -206,14 +206,23 @@ class WsmanEndpoint(Peer):
         self.port = self._server.server_address[1]
 
     def _serve(self) -> None:
-        assert self._server is not None
-        self._server.serve_forever(poll_interval=0.1)
+        # A blocking accept loop rather than serve_forever(): no polling while
+        # idle (the benchmark runs 200 endpoints), and stop() is immediate
+        # because shutting the listening socket down wakes accept() at once.
+        server = self._server
+        assert server is not None
+        while not self._stopping.is_set():
+            try:
+                request, client_address = server.socket.accept()
+            except OSError:
+                return
+            server.process_request(request, client_address)  # one thread per connection
 
     def _close(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            if self._thread is not None and self._thread.is_alive():
-                server.shutdown()
+            with contextlib.suppress(OSError):
+                server.socket.shutdown(socket.SHUT_RDWR)
             server.server_close()
             server.close_connections()
         if self._registered:
@@ -415,6 +424,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(raw)
+        if self.endpoint._stopping.is_set():
+            raw.shutdown(socket.SHUT_RDWR)  # accepted just as stop() ran: end it like the others
         if self.endpoint._tls is not None:
             raw.settimeout(10)
             self.request = self.endpoint._tls.wrap_socket(raw, server_side=True)
