@@ -158,9 +158,8 @@ class FailoverScopes(Check):
                 "the wizard refuses scopes that exist on the partner",
                 observed={**observed, "partner_range": f"{same[0].start}-{same[0].end}"},
                 expected=f"no scope {scope.scope_id} on {partner_name}",
-                remediation=f"on {partner_name}: export it if needed, then `Remove-DhcpServerv4Scope "
-                "-ScopeId "
-                f"{scope.scope_id}`",
+                remediation=f"on {partner_name}: export it if needed, then "
+                f"`Remove-DhcpServerv4Scope -ScopeId {scope.scope_id}`",
                 subject=subject,
             )
         if overlapping:

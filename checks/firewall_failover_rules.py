@@ -164,11 +164,11 @@ def _remedy(server: str, name: str, rule: FirewallRule | None, port: int, inboun
     if rule is None:
         direction = "Inbound" if inbound else "Outbound"
         port_option = "-LocalPort" if inbound else "-RemotePort"
+        display = f"DHCP Server Failover (TCP-{'In' if inbound else 'Out'})"
         return (
-            f"on {server}: reinstall the DHCP Server role's firewall rules, or `New-NetFirewallRule -Name "
-            f"{name} "
-            f"-DisplayName 'DHCP Server Failover (TCP-{'In' if inbound else 'Out'})' -Direction {direction} "
-            f"-Protocol TCP {port_option} {port} -Action Allow`"
+            f"on {server}: reinstall the DHCP Server role's firewall rules, or "
+            f"`New-NetFirewallRule -Name {name} -DisplayName '{display}' "
+            f"-Direction {direction} -Protocol TCP {port_option} {port} -Action Allow`"
         )
     if rule.store and rule.store.lower() not in ("persistentstore", "local", ""):
         gpo = f" (the rule comes from {rule.store}: change it in that Group Policy object)"

@@ -322,7 +322,8 @@ class ClockReading:
     the offset is taken at the middle and is exact to +/- half the width.
     """
 
-    server_time: float
+    #: the server's clock, Unix seconds (UTC)
+    server_utc: float
     earliest: float
     latest: float
     #: the raw bracket before tightening: sent and received, local time.time()
@@ -333,7 +334,7 @@ class ClockReading:
     @property
     def offset(self) -> float:
         """Server clock minus local clock, seconds."""
-        return self.server_time - (self.earliest + self.latest) / 2
+        return self.server_utc - (self.earliest + self.latest) / 2
 
     @property
     def uncertainty(self) -> float:

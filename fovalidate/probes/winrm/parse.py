@@ -107,7 +107,7 @@ def read_stderr(stderr: bytes) -> tuple[list[str], list[str]]:
         pieces.setdefault(stream.lower(), []).append(decoded)
     # PowerShell splits one error over several <S S="Error"> lines; join them back.
     for stream, parts in pieces.items():
-        joined = " ".join(" ".join("".join(parts).split()).split(" + ")).strip()
+        joined = " ".join("".join(parts).split())
         if not joined:
             continue
         (errors if stream == "error" else notes).append(joined[:500])
@@ -610,7 +610,7 @@ def read_clock(answer: Answer) -> ClockReading | None:
     if process is not None and 0 <= process / 1000 <= latest - earliest:
         earliest += process / 1000
     return ClockReading(
-        server_time=server_time,
+        server_utc=server_time,
         earliest=earliest,
         latest=latest,
         sent_at=answer.sent_at,
