@@ -425,3 +425,17 @@ def test_psjson_writes_powershell_shapes() -> None:
         '"List":{"value":[1],"Count":1},"Text":"Gr\\u00fcn"}'
     )
     assert json.loads(text)["Text"] == "Grün"
+
+
+def test_emulated_host_refuses_unknown_scripts_like_powershell() -> None:
+    from fovalidate.emulators.windows import WindowsHost
+
+    result = WindowsHost()("Get-Process | Stop-Process")
+    assert result.exit_code == 1 and result.stdout == b""
+    assert result.stderr.startswith(b"#< CLIXML")
+    errors, _ = read_stderr(result.stderr)
+    assert "Get-Process" in errors[0] and "CommandNotFoundException" in errors[0]
+    with pytest.raises(BadAnswer) as raised:
+        decode_answer(HOST, result.stdout, result.stderr, result.exit_code, "dhcp1")
+    assert "printed nothing" in raised.value.error.detail
+    assert "not recognized" in raised.value.error.detail
