@@ -67,6 +67,13 @@ class WinRMProbe(Probe):
         per_script = max(float(context.timeout), float(settings.operation_timeout)) + connect_timeout(context)
         return per_script * (scripts + 1) + float(settings.read_timeout) + 10
 
+    def round_trips(self, subject: Server, context: ProbeContext) -> int:
+        """Ordering hint for the runner: logon, shell create and delete, then
+        a command and its output per script (bench/winrm.py counts 6-8)."""
+        if not subject.winrm.enabled:
+            return 0
+        return 3 + 2 * len(fact_scripts(partners_of(subject, context.inventory), connect_timeout(context)))
+
     def gather(self, subject: Server, context: ProbeContext) -> WindowsFacts:
         settings = subject.winrm
         if not settings.enabled:
