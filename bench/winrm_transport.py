@@ -38,11 +38,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fovalidate.emulators.wsman import DEFAULT_PASSWORD, CommandResult, WsmanEndpoint
-from fovalidate.emulators.wsman.tls import TestCA
-from fovalidate.inventory.model import Server
-from fovalidate.probes.interface import ProbeFailed
-from fovalidate.probes.winrm.transport import WinRMSession
+# Python puts this script's folder first on sys.path, where bench/winrm.py would
+# shadow the pywinrm package `winrm`: take the folder out before any import.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+
+from fovalidate.emulators.wsman import DEFAULT_PASSWORD, CommandResult, WsmanEndpoint  # noqa: E402
+from fovalidate.emulators.wsman.tls import TestCA  # noqa: E402
+from fovalidate.inventory.model import Server  # noqa: E402
+from fovalidate.probes.interface import ProbeFailed  # noqa: E402
+from fovalidate.probes.winrm.transport import WinRMSession  # noqa: E402
 
 TARGET_REQUESTS = 10
 TARGET_RATIO = 1.5

@@ -76,13 +76,29 @@ class AccountFile:
             atexit.register(shutil.rmtree, cls._dir, True)
         target = cls._dir / "accounts"
         staging = cls._dir / "accounts.new"
-        lines = [f"{domain}:{user}:{password}\n" for (domain, user), (password, _) in cls._entries.items()]
+        lines = [_line(domain, user, password) for (domain, user), (password, _) in cls._entries.items()]
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(lines)
         # Atomic swap: an acceptor reading right now sees the old or the new file, never half of one.
         os.replace(staging, target)
         os.environ["NTLM_USER_FILE"] = str(target)
+
+
+def _line(domain: str, user: str, password: str) -> str:
+    """One account line; smbpasswd form with the hashes when pyspnego's helpers are there.
+
+    With the Heimdal form (DOMAIN:USER:PASSWORD) pyspnego derives the LM and
+    NT hashes (pure-Python DES and MD4) at every logon, about a millisecond
+    each time; the smbpasswd form carries them precomputed.
+    """
+    try:
+        from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+    except ImportError:  # a pyspnego without these private helpers: the slower, plain form
+        return f"{domain}:{user}:{password}\n"
+    account = f"{domain}\\{user}" if domain else user
+    hashes = f"{lmowfv1(password).hex().upper()}:{ntowfv1(password).hex().upper()}"
+    return f"{account}:0:{hashes}:[U]:LCT-00000000\n"
 
 
 def _split(username: str) -> tuple[str, str]:
