@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -277,6 +276,3 @@ def test_ntp_probe_error_is_probefailed(start_peer, tmp_path: Path) -> None:
         NtpProbe().gather(inventory.model.servers[0], ProbeContext(inventory=inventory, timeout=0.3))
     assert failed.value.error.cause == Cause.NO_ANSWER
     assert silent.requests == 1  # a silent server is asked once, not once per sample
-    assert os.environ.get("FOVALIDATE_PASSWORD", "") not in str(failed.value) or not os.environ.get(
-        "FOVALIDATE_PASSWORD"
-    )
