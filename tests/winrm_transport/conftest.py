@@ -32,6 +32,10 @@ def pki(ca: TestCA, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     expired = ca.issue(folder, "expired", ip_addresses=["127.0.0.1"], expired=True)
     other = TestCA.create("Fabrikam Root CA")
     files["other_ca"] = other.write(folder / "other-ca.pem")
+    client = ca.issue_client(folder, "client", user_principal_name="svc-fovalidate@corp.example.test")
+    stranger = other.issue_client(folder, "stranger", user_principal_name="svc-fovalidate@corp.example.test")
+    files["client.crt"], files["client.key"] = client.certfile, client.keyfile
+    files["stranger.crt"], files["stranger.key"] = stranger.certfile, stranger.keyfile
     for key, cert in (("loopback", loopback), ("named", named), ("expired", expired)):
         files[f"{key}.crt"], files[f"{key}.key"] = cert.certfile, cert.keyfile
     return files

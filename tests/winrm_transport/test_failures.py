@@ -314,3 +314,38 @@ def test_open_failure_is_remembered(password) -> None:
     assert second.value.error == first.value.error
     assert session.requests == sent
     session.close()
+
+
+def test_client_certificate_from_an_untrusted_ca(endpoint, pki) -> None:
+    peer = endpoint(scheme="https", auth="certificate", client_ca=pki["ca"])
+    server = make_server(
+        peer.port,
+        scheme="https",
+        transport="certificate",
+        username=None,
+        ca_trust_path=pki["ca"],
+        cert_pem=pki["stranger.crt"],
+        cert_key_pem=pki["stranger.key"],
+    )
+    error = failure(server, None)
+    assert error.cause == Cause.CREDENTIALS_REJECTED
+    assert "dhcp1 (127.0.0.1) refused the client certificate in the TLS handshake" in error.detail
+    assert "winrm.cert_pem" in error.fix
+    assert peer.requests == 0
+
+
+def test_client_certificate_not_accepted(endpoint, pki) -> None:
+    peer = endpoint(scheme="https", auth="certificate", client_ca=pki["ca"], fault="unauthorized")
+    server = make_server(
+        peer.port,
+        scheme="https",
+        transport="certificate",
+        username=None,
+        ca_trust_path=pki["ca"],
+        cert_pem=pki["client.crt"],
+        cert_key_pem=pki["client.key"],
+    )
+    error = failure(server, None)
+    assert error.cause == Cause.CREDENTIALS_REJECTED
+    assert error.detail == "dhcp1 (127.0.0.1) did not accept the WinRM client certificate (HTTP 401)"
+    assert "certmapping" in error.fix

@@ -201,3 +201,21 @@ def test_logon_again_after_the_server_closed_an_idle_connection(
     assert peer.scripts == ["'first'", "'second'"]
     assert peer.operations.count("Create") == 1  # the shell outlived the connection
     assert peer.open_shells == 0
+
+
+def test_client_certificate_authentication(endpoint, pki) -> None:
+    peer = endpoint(scheme="https", auth="certificate", client_ca=pki["ca"])
+    server = make_server(
+        peer.port,
+        scheme="https",
+        transport="certificate",
+        username=None,
+        password_env=None,
+        ca_trust_path=pki["ca"],
+        cert_pem=pki["client.crt"],
+        cert_key_pem=pki["client.key"],
+    )
+    with WinRMSession(server, password=None, timeout=2) as session:
+        assert session.run_script("whoami", name="whoami").exit_code == 0
+    assert peer.scripts == ["whoami"]
+    assert session.requests == peer.requests == 4  # Create, Command, Receive, Delete

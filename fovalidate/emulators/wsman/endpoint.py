@@ -3,7 +3,7 @@
 `WsmanEndpoint` listens on one address and port, over http or https, and
 authenticates like a Windows WinRM listener: NTLM through the Negotiate
 scheme (pyspnego acceptor; connection-based, so HTTP/1.1 keep-alive) with
-MS-WSMV message encryption, or Basic. Behind it, the five WinRS shell
+MS-WSMV message encryption, Basic, or a client certificate. Behind it, the five WinRS shell
 operations (Create, Command, Receive, Signal, Delete) run against a
 `CommandHandler`: a function that gets the decoded PowerShell script of
 each command and says what the "server" prints.
@@ -25,9 +25,9 @@ kept-alive connections that stay idle (the client must then log on again);
 Signal(terminate) (MS-WSMV's rule, which Windows may not enforce).
 
 Sockets get TCP_NODELAY (without it each request waits ~40-200 ms for
-delayed ACKs). Only the given address is bound. Kerberos and client
-certificate authentication are not emulated (there is no KDC here, and no
-certificate-to-account mapping).
+delayed ACKs). Only the given address is bound. `auth="certificate"`
+accepts any client certificate issued by `client_ca` (no mapping to
+accounts, unlike Windows). Kerberos is not emulated (there is no KDC here).
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ from fovalidate.emulators.wsman import ntlm, soap
 
 DEFAULT_USERNAME = "fovalidate"
 DEFAULT_PASSWORD = "Emulated-Passw0rd!"
+#: The Authorization value of WS-Management client certificate authentication.
+MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 #: cmd.exe refuses longer command lines with this message.
 MAX_COMMAND_LINE = 8191
 COMMAND_LINE_TOO_LONG = b"The command line is too long.\r\n"
@@ -132,12 +134,15 @@ class WsmanEndpoint(Peer):
         require_terminate: bool = False,
         idle_timeout: float = 60.0,
         min_operation_timeout: float | None = None,
+        client_ca: Path | None = None,
     ):
         super().__init__()
         if scheme not in ("http", "https"):
             raise ValueError(f"scheme must be http or https, not {scheme!r}")
-        if auth not in ("ntlm", "basic"):
-            raise ValueError(f"auth must be ntlm or basic, not {auth!r}")
+        if auth not in ("ntlm", "basic", "certificate"):
+            raise ValueError(f"auth must be ntlm, basic or certificate, not {auth!r}")
+        if auth == "certificate" and (scheme != "https" or client_ca is None):
+            raise ValueError("certificate authentication needs scheme https and client_ca (the CA it trusts)")
         if fault not in _FAULTS:
             raise ValueError(f"fault must be one of {_FAULTS}, not {fault!r}")
         if scheme == "https" and not (certfile and keyfile):
@@ -146,6 +151,8 @@ class WsmanEndpoint(Peer):
         self.scheme, self.auth = scheme, auth
         self.username, self.password = username, password
         self.certfile, self.keyfile = certfile, keyfile
+        #: CA whose client certificates `auth="certificate"` accepts (any account name).
+        self.client_ca = client_ca
         self.handler = handler
         self.latency = latency
         self.fault = fault
@@ -199,6 +206,10 @@ class WsmanEndpoint(Peer):
             self._tls.load_cert_chain(str(self.certfile), str(self.keyfile))
             der = ssl.PEM_cert_to_DER_cert(Path(self.certfile).read_text(encoding="ascii"))
             self._channel_bindings = ntlm.tls_channel_bindings(der)
+            if self.auth == "certificate":
+                assert self.client_ca is not None
+                self._tls.verify_mode = ssl.CERT_OPTIONAL
+                self._tls.load_verify_locations(str(self.client_ca))
         if self.auth == "ntlm":
             ntlm.AccountFile.register(self.username, self.password)
             self._registered = True
@@ -500,6 +511,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _challenge(self, token: bytes | None = None) -> None:
         if self.endpoint.auth == "basic":
             offers: tuple = (("WWW-Authenticate", 'Basic realm="WSMAN"'),)
+        elif self.endpoint.auth == "certificate":
+            offers = (("WWW-Authenticate", MUTUAL),)
         elif token:
             offers = (("WWW-Authenticate", f"Negotiate {ntlm.b64(token)}"),)
         else:
@@ -511,6 +524,15 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = self.endpoint
         header = self.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
+        if endpoint.auth == "certificate":
+            # The TLS layer already verified any certificate the client sent against client_ca.
+            peer = self.request.getpeercert() if isinstance(self.request, ssl.SSLSocket) else None
+            if header.strip() != MUTUAL or not peer or endpoint.fault == "unauthorized":
+                self._challenge()
+                return False
+            names = [value for rdn in peer.get("subject", ()) for key, value in rdn if key == "commonName"]
+            self.logged_on_as = names[0] if names else "certificate"
+            return True
         if endpoint.auth == "basic":
             if scheme.lower() != "basic":
                 self._challenge()

@@ -24,9 +24,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 @dataclass(frozen=True)
 class ServerCertificate:
+    """A certificate file and its key file (PEM); client certificates use it too."""
+
     certfile: Path
     keyfile: Path
-    #: The CA's certificate file for a self-signed certificate is the certificate itself.
+    #: The certificate's subject (RFC 4514 string).
     subject: str
 
 
@@ -105,6 +107,39 @@ class TestCA:
             signer=self.key,
         )
 
+    def issue_client(self, directory: Path, stem: str, *, user_principal_name: str) -> ServerCertificate:
+        """A client certificate for WinRM certificate authentication (clientAuth, UPN in the SAN)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        user = user_principal_name.split("@", 1)[0]
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user)])
+        now = dt.datetime.now(dt.timezone.utc)
+        upn = x509.OtherName(_UPN, _der_utf8(user_principal_name))
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([upn]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+        return _write(Path(directory), stem, certificate, key, subject)
+
+
+#: Microsoft's user principal name otherName (what WinRM maps client certificates by).
+_UPN = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+
+
+def _der_utf8(text: str) -> bytes:
+    data = text.encode("utf-8")
+    if len(data) >= 128:
+        raise ValueError("user principal name too long for this test helper")
+    return bytes([0x0C, len(data)]) + data
+
 
 def self_signed(
     directory: Path, stem: str, *, dns_names: Sequence[str] = (), ip_addresses: Sequence[str] = ()
@@ -158,6 +193,12 @@ def _issue(
             critical=False,
         )
     certificate = builder.sign(signer if signer is not None else key, hashes.SHA256())
+    return _write(directory, stem, certificate, key, subject)
+
+
+def _write(
+    directory: Path, stem: str, certificate: x509.Certificate, key: Any, subject: x509.Name
+) -> ServerCertificate:
     directory.mkdir(parents=True, exist_ok=True)
     certfile = directory / f"{stem}.crt"
     keyfile = directory / f"{stem}.key"

@@ -530,12 +530,13 @@ class _SchemeNotOffered(Exception):
         super().__init__(", ".join(offered))
 
 
-#: WWW-Authenticate schemes (lower case) that serve each inventory transport.
+#: WWW-Authenticate schemes (lower case) that serve each inventory transport. Whether
+#: Windows advertises client certificate authentication there is UNCONFIRMED, so a
+#: certificate logon is never judged by the header.
 _SCHEMES = {
     "ntlm": {"negotiate", "ntlm"},
     "kerberos": {"negotiate", "kerberos"},
     "basic": {"basic"},
-    "certificate": {"certificate"},
 }
 
 
@@ -615,7 +616,8 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
             except requests.HTTPError as ex:
                 if ex.response.status_code == 401:
                     offered = _offered_schemes(ex.response.headers.get("WWW-Authenticate", ""))
-                    if offered is not None and not offered & _SCHEMES[owner.settings.transport]:
+                    wanted = _SCHEMES.get(owner.settings.transport)
+                    if offered is not None and wanted is not None and not offered & wanted:
                         raise _SchemeNotOffered(sorted(offered)) from None
                     if owner._logged_on and prepared_request.body:
                         raise _LogonLost() from None
@@ -839,6 +841,14 @@ def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactErro
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
             return _certificate_error(session, item)
+    alert = next((e for e in chain if isinstance(e, ssl.SSLError) and "alert" in str(e).lower()), None)
+    if settings.transport == "certificate" and alert is not None:
+        return FactError(
+            Cause.CREDENTIALS_REJECTED,
+            f"{host} refused the client certificate in the TLS handshake ({_short(chain, ssl.SSLError)})",
+            "the certificate in winrm.cert_pem must be issued by a CA the server trusts "
+            "(Trusted Root and Trusted People stores) and allow client authentication",
+        )
     if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, ssl.SSLError) for e in chain):
         return FactError(
             Cause.CERTIFICATE,
@@ -910,6 +920,13 @@ def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactErro
 def _credentials_rejected(session: WinRMSession) -> FactError:
     settings = session.settings
     where = f" (environment variable {settings.password_env})" if settings.password_env else ""
+    if settings.transport == "certificate":
+        return FactError(
+            Cause.CREDENTIALS_REJECTED,
+            f"{session.host} did not accept the WinRM client certificate (HTTP 401)",
+            "map the certificate to a local account on the server (winrm create "
+            "winrm/config/service/certmapping...) and allow it (auth Certificate=true)",
+        )
     if settings.transport == "basic":
         extra = "; Basic works only for local accounts and needs winrm/config/service/auth Basic=true"
     elif settings.transport == "ntlm":
