@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -58,6 +59,17 @@ class Daemon:
                 os.kill(pid, signal.SIGKILL)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies, even by SIGKILL,
+    so an interrupted pytest run leaves no daemon behind (Linux prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def start_daemon(
     name: str,
     argv: Sequence[str],
@@ -78,6 +90,7 @@ def start_daemon(
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             start_new_session=True,  # a Ctrl-C in the terminal must not reach it before teardown
+            preexec_fn=_die_with_parent,
         )
     finally:
         log.close()
