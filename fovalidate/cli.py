@@ -106,7 +106,8 @@ def _load(path: Path, *, check_files: bool = True) -> LoadedInventory:
             )
         )
         for problem in exc.problems:
-            err.print(Text(str(problem)))
+            # No wrapping: CI logs and grep need each "file:line: field: message" on one line.
+            err.print(Text(str(problem)), soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 
