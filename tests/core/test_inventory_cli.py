@@ -364,3 +364,18 @@ def test_inventory_check_in_empty_namespace(example_copy: Path) -> None:
         netns.ip("netns", "del", name, check=False)
     assert links.strip() == ""  # nothing was up
     assert proc.returncode == 0, proc.stderr
+
+
+def test_located_error_stays_on_one_line_in_narrow_logs(example_copy: Path) -> None:
+    """Without a terminal rich would wrap at 80 columns; each problem must stay one greppable line."""
+    text, line = _replace_line(EXAMPLE_TEXT, "max_client_lead_time: 1h", "max_client_lead_time: 1 hour")
+    example_copy.write_text(text, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "fovalidate", "inventory", "check", str(example_copy)],
+        capture_output=True,
+        text=True,
+        env=clean_env({"COLUMNS": None}),
+    )
+    assert proc.returncode == 2
+    located = [row for row in proc.stderr.splitlines() if row.startswith(f"{example_copy}:{line}:")]
+    assert len(located) == 1 and located[0].endswith("01:00:00"), proc.stderr
