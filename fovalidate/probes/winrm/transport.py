@@ -841,8 +841,15 @@ def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactErro
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
             return _certificate_error(session, item)
-    alert = next((e for e in chain if isinstance(e, ssl.SSLError) and "alert" in str(e).lower()), None)
-    if settings.transport == "certificate" and alert is not None:
+    # A server that refuses the client certificate aborts the handshake: the
+    # client reads its alert, or (TLS 1.3, where the client finishes first)
+    # only sees the connection end.
+    refused = any(
+        isinstance(e, (ssl.SSLEOFError, ConnectionResetError))
+        or (isinstance(e, ssl.SSLError) and ("alert" in str(e).lower() or "eof" in str(e).lower()))
+        for e in chain
+    )
+    if settings.transport == "certificate" and refused:
         return FactError(
             Cause.CREDENTIALS_REJECTED,
             f"{host} refused the client certificate in the TLS handshake ({_short(chain, ssl.SSLError)})",
