@@ -56,6 +56,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from netdelay import DelayedLink, server_address  # a sibling script, not a package
 
+# The bench folder also holds winrm.py, which would shadow pywinrm's `winrm`
+# package for anything imported later: take the folder off the path again.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
 SCENARIOS = {
     "ntp+tcp": "time.skew,net.failover-port",
     "ntp+tcp+dns": "time.skew,net.failover-port,dns.resolution",
