@@ -82,9 +82,14 @@ class RelayCoverage(Check):
     title = "Client subnets relayed to both partners"
     applies_to = AppliesTo.RELATIONSHIP
     # "winrm" only serves `scopes: all` (the primary's scope list); with
-    # scopes listed in the inventory the WinRM facts are not read.
+    # scopes listed in the inventory they are not even gathered (needs_for).
     needs = ("relay.config", "winrm")
     references = (ref.FAILOVER_ARCHITECTURE, ref.FAILOVER_OVERVIEW, CISCO_HELPER)
+
+    def needs_for(self, target: RelationshipTarget) -> tuple[str, ...]:
+        from fovalidate.relays.analysis import scope_needs
+
+        return scope_needs(target, self.needs)
 
     def evaluate(
         self, target: RelationshipTarget, facts: FactView, context: CheckContext

@@ -60,9 +60,14 @@ class RelayDuplicate(Check):
     title = "No duplicate relaying from redundant gateways"
     applies_to = AppliesTo.RELATIONSHIP
     # "winrm" only serves `scopes: all` (the primary's scope list); with
-    # scopes listed in the inventory the WinRM facts are not read.
+    # scopes listed in the inventory they are not even gathered (needs_for).
     needs = ("relay.config", "winrm")
     references = (ref.FAILOVER_ARCHITECTURE, CISCO_UDP_REDUNDANCY)
+
+    def needs_for(self, target: RelationshipTarget) -> tuple[str, ...]:
+        from fovalidate.relays.analysis import scope_needs
+
+        return scope_needs(target, self.needs)
 
     def evaluate(
         self, target: RelationshipTarget, facts: FactView, context: CheckContext

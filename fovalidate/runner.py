@@ -94,7 +94,7 @@ def _needed_facts(
     check: Check, target: Target, probes: dict[str, type[Probe]], inventory: LoadedInventory
 ) -> list[FactKey]:
     keys: list[FactKey] = []
-    for kind in check.needs:
+    for kind in check.needs_for(target):
         probe = probes.get(kind)
         if probe is None:
             continue  # reported as an ERROR finding at evaluation time

@@ -117,6 +117,12 @@ class Check(ABC):
     def evaluate(self, target: Any, facts: FactView, context: CheckContext) -> Iterable[Finding]:
         """Return the findings for one target. Must not do any I/O."""
 
+    def needs_for(self, target: Any) -> tuple[str, ...]:
+        """The fact kinds to gather for `target`: `needs` unless a check's
+        needs depend on the target (relay checks read WinRM scope lists only
+        for `scopes: all`). Must return a subset of `needs`."""
+        return self.needs
+
     # -- helpers for subclasses -------------------------------------------------
 
     def finding(

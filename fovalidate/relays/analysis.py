@@ -199,6 +199,15 @@ def server_label(server: Server) -> str:
     return f"{server.name} ({server.address})"
 
 
+def scope_needs(target: RelationshipTarget, needs: tuple[str, ...]) -> tuple[str, ...]:
+    """Fact kinds a relay check needs for `target`: WinRM only when the
+    scopes come from the primary (`scopes: all`), so router configs alone
+    can be checked offline when the inventory lists the scopes."""
+    if isinstance(target.relationship.scopes, list):
+        return tuple(kind for kind in needs if kind != "winrm")
+    return needs
+
+
 def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | str:
     """The relationship's scopes, or why they are not known (a SKIP reason).
 
