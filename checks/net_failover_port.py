@@ -89,7 +89,7 @@ class FailoverPortReachable(Check):
                 observed=observed,
                 expected="open",
                 remediation=f"on {target.name}: `Enable-NetFirewallRule -Name {RULE_IN}`; "
-                "open TCP port 647 between the partners in network firewalls",
+                f"open TCP port {result.port} between the partners in network firewalls",
             )
         else:
             yield self.finding(
