@@ -42,6 +42,13 @@ def _finding_block(finding: Finding, *, verbose: bool) -> RenderableType:
     head.append(finding.check, style="cyan")
     head.append("  ")
     head.append(finding.target, style="bold")
+    if finding.status in (Status.PASS, Status.SKIP) and not verbose:
+        # Passes and skips take one line each (cut at the terminal's width);
+        # --verbose shows them in full like the problems.
+        head.append(f"  {finding.message}", style="dim")
+        head.no_wrap = True
+        head.overflow = "ellipsis"
+        return head
     body = Text(finding.message)
     if finding.location:
         body.append(f"\nat {finding.location}", style="dim")
