@@ -27,6 +27,10 @@ The scenario is a small estate with some typical mistakes:
   (FAIL, with the Enable-NetFirewallRule fix; its partner cannot reach it);
   win22-dhcp runs 2022 over HTTPS (a test CA made in the demo folder) and
   still holds a copy of one of the scopes (FAIL);
+- dr-standby: the disaster-recovery server's WinRM listener rejects the
+  account (HTTP 401), so every check that needs its Windows facts is an
+  ERROR ("could not check ... credentials rejected") while its NTP, DNS and
+  TCP checks still run: fovalidate says what it could not see;
 - relays (router configs written next to the inventory): core-sw1 relays
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
@@ -168,6 +172,16 @@ SERVERS = (
         ntp=False,
         windows=(("scopes", [ScopeState("10.61.0.0/24", name="left over from split scope")]),),
     ),
+    DemoServer(
+        "dr-dhcp",
+        8,
+        0.4,
+        "open",
+        "ok",
+        "dr",
+        winrm="rejected",
+        windows=(("scopes", [ScopeState("10.70.0.0/24")]),),
+    ),
 )
 
 RELATIONSHIPS: tuple[dict[str, Any], ...] = (
@@ -195,6 +209,13 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "partner": "dhcp1",
         "mode": "hot-standby",
         "scopes": "all",
+    },
+    {
+        "name": "dr-standby",
+        "primary": "dr-dhcp",
+        "partner": "dhcp2",
+        "mode": "hot-standby",
+        "scopes": ["10.70.0.0/24"],
     },
     {
         "name": "win-pair",
