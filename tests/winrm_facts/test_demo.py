@@ -27,7 +27,8 @@ def test_demo_windows_findings(cli) -> None:
     for finding in errors:
         assert "dr-dhcp" in finding["message"] and "credentials rejected" in finding["message"], finding
     assert run.finding("time.skew", "dr-standby")["status"] == "pass"  # NTP still measures it
-    assert DEMO_PASSWORD_ENV not in run.stdout
+    # The fix names where the password comes from (the variable, never its value).
+    assert DEMO_PASSWORD_ENV in errors[0]["remediation"]
 
 
 def test_demo_inventory_names_only_the_variable(tmp_path: Path) -> None:
