@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fovalidate_checks import references as ref
+from fovalidate_checks.relay_scopes import RelayScopeCheck
 
-from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.check.interface import RelationshipTarget
 from fovalidate.findings import Finding, SourceLocation, Status
 
 if TYPE_CHECKING:
     import ipaddress
 
-    from fovalidate.probes.interface import FactView
     from fovalidate.relays.analysis import RelayConfigs
 
 CISCO_HELPER = (
@@ -22,7 +22,7 @@ CISCO_HELPER = (
 )
 
 
-class RelayCoverage(Check):
+class RelayCoverage(RelayScopeCheck):
     """Every client subnet of a relationship's scopes relays DHCP to both partners.
 
     Problem: clients that sit on another subnet than the DHCP servers reach
@@ -80,35 +80,15 @@ class RelayCoverage(Check):
 
     id = "relay.coverage"
     title = "Client subnets relayed to both partners"
-    applies_to = AppliesTo.RELATIONSHIP
-    # "winrm" only serves `scopes: all` (the primary's scope list); with
-    # scopes listed in the inventory they are not even gathered (needs_for).
-    needs = ("relay.config", "winrm")
+    no_relays_message = (
+        "no relays in the inventory: add the routers that relay DHCP for this relationship's "
+        "scopes under relays: (name, platform, config file)"
+    )
     references = (ref.FAILOVER_ARCHITECTURE, ref.FAILOVER_OVERVIEW, CISCO_HELPER)
 
-    def needs_for(self, target: RelationshipTarget) -> tuple[str, ...]:
-        from fovalidate.relays.analysis import scope_needs
-
-        return scope_needs(target, self.needs)
-
-    def evaluate(
-        self, target: RelationshipTarget, facts: FactView, context: CheckContext
+    def evaluate_scopes(
+        self, target: RelationshipTarget, scopes: list[ipaddress.IPv4Network], read: RelayConfigs
     ) -> Iterator[Finding]:
-        from fovalidate.relays.analysis import relay_configs, scope_list
-
-        if not context.all_relays:
-            yield self.finding(
-                target,
-                Status.SKIP,
-                "no relays in the inventory: add the routers that relay DHCP for this relationship's "
-                "scopes under relays: (name, platform, config file)",
-            )
-            return
-        scopes = scope_list(target, facts)
-        if isinstance(scopes, str):
-            yield self.finding(target, Status.SKIP, scopes)
-            return
-        read = relay_configs(facts, context)
         yield from self.unreadable(target, read)
         if not read.configs:
             return

@@ -6,20 +6,20 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fovalidate_checks import references as ref
+from fovalidate_checks.relay_scopes import RelayScopeCheck
 
-from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.check.interface import RelationshipTarget
 from fovalidate.findings import Finding, Status
 
 if TYPE_CHECKING:
     import ipaddress
 
-    from fovalidate.probes.interface import FactView
     from fovalidate.relays.analysis import Carrier, RelayConfigs
 
 CISCO_UDP_REDUNDANCY = "http://www.cisco.com/en/US/docs/ios/12_2t/12_2t15/feature/guide/ftudpvrg.html"
 
 
-class RelayDuplicate(Check):
+class RelayDuplicate(RelayScopeCheck):
     """No client subnet is relayed twice by redundant gateways (HSRP, VRRP, anycast).
 
     Problem: when two routers or switches share a client subnet's gateway
@@ -58,34 +58,11 @@ class RelayDuplicate(Check):
 
     id = "relay.duplicate"
     title = "No duplicate relaying from redundant gateways"
-    applies_to = AppliesTo.RELATIONSHIP
-    # "winrm" only serves `scopes: all` (the primary's scope list); with
-    # scopes listed in the inventory they are not even gathered (needs_for).
-    needs = ("relay.config", "winrm")
     references = (ref.FAILOVER_ARCHITECTURE, CISCO_UDP_REDUNDANCY)
 
-    def needs_for(self, target: RelationshipTarget) -> tuple[str, ...]:
-        from fovalidate.relays.analysis import scope_needs
-
-        return scope_needs(target, self.needs)
-
-    def evaluate(
-        self, target: RelationshipTarget, facts: FactView, context: CheckContext
+    def evaluate_scopes(
+        self, target: RelationshipTarget, scopes: list[ipaddress.IPv4Network], read: RelayConfigs
     ) -> Iterator[Finding]:
-        from fovalidate.relays.analysis import relay_configs, scope_list
-
-        if not context.all_relays:
-            yield self.finding(
-                target,
-                Status.SKIP,
-                "no relays in the inventory: add the routers that relay DHCP under relays:",
-            )
-            return
-        scopes = scope_list(target, facts)
-        if isinstance(scopes, str):
-            yield self.finding(target, Status.SKIP, scopes)
-            return
-        read = relay_configs(facts, context)
         if not read.configs:
             relays = ", ".join(name for name, _ in read.errors)
             yield self.finding(
