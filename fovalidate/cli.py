@@ -343,9 +343,10 @@ def explain_command(check_id: Annotated[str, typer.Argument(help="Check id, e.g.
     console.print(Text(check.documentation()))
     if check.references:
         console.print()
-        console.print(Text("References:", style="bold"))
+        console.print(Text("Links:", style="bold"))
         for link in check.references:
-            console.print(Text(f"  {link}"))
+            # soft_wrap: never break a URL into pieces that cannot be copied
+            console.print(Text(f"  {link}"), soft_wrap=True)
 
 
 @inventory_app.command("check")
