@@ -148,7 +148,7 @@ def gather(
             except queue.Empty:
                 return
             probe, target = instances[kind], subjects_by_name[subject]
-            deadlines[(kind, subject)] = time.monotonic() + probe.deadline(target, context)
+            deadlines[(kind, subject)] = time.monotonic() + _deadline(probe, target, context)
             done.put(_run_probe(probe, kind, subject, target, context))
 
     count = workers if workers > 0 else min(MAX_WORKERS, len(tasks))
@@ -194,6 +194,13 @@ def _expire(
             )
             results[key] = FactResult(key[0], key[1], error=error)
             progress.finished(key[1], key[0], error)
+
+
+def _deadline(probe: Probe, subject: Any, context: ProbeContext) -> float:
+    try:
+        return float(probe.deadline(subject, context))
+    except Exception:  # a broken plugin hint must not kill the worker (its task would never end)
+        return Probe.deadline(probe, subject, context)
 
 
 def _round_trips(probe: Probe, subject: Any, context: ProbeContext) -> int:
