@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Console, Group
@@ -37,6 +38,7 @@ class LiveProgress(ProgressSink):
         self.lock = threading.Lock()
         self.states: dict[str, str] = {}
         self.failed: dict[str, str] = {}
+        self.remaining: Counter[str] = Counter()
         self.total = 0
         self.done = 0
         self.live: Live | None = None
@@ -53,7 +55,8 @@ class LiveProgress(ProgressSink):
     def planned(self, subjects: Sequence[str], tasks: int) -> None:
         with self.lock:
             self.total = tasks
-            self.states = {subject: "waiting" for subject in subjects}
+            self.remaining = Counter(subjects)
+            self.states = {subject: "waiting" for subject in self.remaining}
         self._refresh()
 
     def update(self, subject: str, text: str) -> None:
@@ -67,7 +70,10 @@ class LiveProgress(ProgressSink):
             # A SKIP (e.g. winrm.enabled: false) is the user's choice, not a failure to show.
             if error is not None and error.status is Status.ERROR:
                 self.failed[subject] = f"{kind}: {error.cause}"
-            self.states[subject] = "done"
+            # A host is done when its last fact kind is in, not its first.
+            self.remaining[subject] -= 1
+            if self.remaining[subject] <= 0:
+                self.states[subject] = "done"
         self._refresh()
 
     def _refresh(self) -> None:

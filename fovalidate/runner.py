@@ -66,7 +66,9 @@ MAX_WORKERS = 512
 class ProgressSink:
     """Receives live progress; the CLI shows it on a terminal, CI gets nothing."""
 
-    def planned(self, subjects: Sequence[str], tasks: int) -> None: ...
+    def planned(self, subjects: Sequence[str], tasks: int) -> None:
+        """`subjects` holds one entry per probe task (a host appears once per fact kind)."""
+
     def update(self, subject: str, text: str) -> None: ...
     def finished(self, subject: str, kind: str, error: FactError | None) -> None: ...
 
@@ -127,7 +129,7 @@ def gather(
     subjects_by_name = _subjects(context.inventory)
     instances = {kind: cls() for kind, cls in probes.items()}
     context.progress = progress.update
-    progress.planned(list(dict.fromkeys(subject for _, subject in tasks)), len(tasks))
+    progress.planned([subject for _, subject in tasks], len(tasks))
 
     pending: queue.Queue[FactKey] = queue.Queue()
     done: queue.Queue[FactResult] = queue.Queue()
