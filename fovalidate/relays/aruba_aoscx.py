@@ -78,16 +78,6 @@ class ArubaAoscxReader(IndentedReader):
             ctx.log.unknown(line, text)
         return None
 
-    def sub_line(
-        self, builder: InterfaceBuilder, sub: SubMode, parts: list[str], line: int, ctx: ReadContext
-    ) -> None:
-        if parts[0] == "address" and len(parts) >= 2 and sub.kind is not None:
-            address = ipv4(parts[1])
-            if address is None:
-                ctx.log.unknown(line, " ".join(parts))
-                return
-            builder.add_fhrp(sub.kind, sub.group, line, address)
-
     def global_line(self, text: str, line: int, ctx: ReadContext) -> None:
         if text.startswith("hostname "):
             ctx.log.hostname = text[9:].strip() or None

@@ -195,17 +195,6 @@ class CiscoIosReader(IndentedReader):
             builder.add_fhrp("vrrp", group, line)
         return None
 
-    def sub_line(
-        self, builder: InterfaceBuilder, sub: SubMode, parts: list[str], line: int, ctx: ReadContext
-    ) -> None:
-        # VRRPv3 address-family ipv4: `address VIP [primary|secondary]`.
-        if parts[0] == "address" and len(parts) >= 2 and sub.kind is not None:
-            address = ipv4(parts[1])
-            if address is None:
-                ctx.log.unknown(line, " ".join(parts))
-                return
-            builder.add_fhrp(sub.kind, sub.group, line, address)
-
     def glbp_line(
         self, builder: InterfaceBuilder, parts: list[str], text: str, line: int, ctx: ReadContext
     ) -> None:

@@ -74,7 +74,14 @@ class IndentedReader(ConfigReader):
     def sub_line(
         self, builder: InterfaceBuilder, sub: SubMode, parts: list[str], line: int, ctx: ReadContext
     ) -> None:
-        """One line inside an FHRP sub-mode."""
+        """One line inside an FHRP sub-mode. The default reads the form IOS-XE
+        (VRRPv3 `address-family ipv4`) and AOS-CX share: `address VIP [...]`."""
+        if parts[0] == "address" and len(parts) >= 2 and sub.kind is not None:
+            address = ipv4(parts[1])
+            if address is None:
+                ctx.log.unknown(line, " ".join(parts))
+                return
+            builder.add_fhrp(sub.kind, sub.group, line, address)
 
     def global_line(self, text: str, line: int, ctx: ReadContext) -> None:
         """An unindented line outside interface blocks that is not a comment."""
