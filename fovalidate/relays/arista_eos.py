@@ -24,6 +24,7 @@ from fovalidate.relays.interface import (
     ParsedConfig,
     RelayInterface,
     RelayTarget,
+    shared_vrf,
 )
 from fovalidate.relays.text import cidr, ipv4, looks_like_relay
 
@@ -175,11 +176,8 @@ class AristaEosReader(IndentedReader):
     def lines_to_add(
         self, config: ParsedConfig, interface: RelayInterface, missing: Sequence[ipaddress.IPv4Address]
     ) -> tuple[str, ...]:
-        vrfs = {t.vrf for t in interface.relay_targets}
-        suffix = ""
-        if len(vrfs) == 1:
-            (vrf,) = vrfs
-            suffix = f" vrf {vrf}" if vrf else ""
+        vrf = shared_vrf(interface)
+        suffix = f" vrf {vrf}" if vrf else ""
         return (
             f"interface {interface.name}",
             *(f"   ip helper-address {address}{suffix}" for address in missing),

@@ -23,6 +23,7 @@ from fovalidate.relays.interface import (
     ParsedConfig,
     RelayInterface,
     RelayTarget,
+    shared_vrf,
 )
 from fovalidate.relays.text import address_and_mask, cidr, ipv4, looks_like_relay
 
@@ -239,14 +240,12 @@ class CiscoIosReader(IndentedReader):
     def lines_to_add(
         self, config: ParsedConfig, interface: RelayInterface, missing: Sequence[ipaddress.IPv4Address]
     ) -> tuple[str, ...]:
-        vrfs = {t.vrf for t in interface.relay_targets}
+        vrf = shared_vrf(interface)
         prefix = "ip helper-address "
-        if len(vrfs) == 1:
-            (vrf,) = vrfs
-            if vrf == DEFAULT_VRF:
-                prefix += "global "
-            elif vrf:
-                prefix += f"vrf {vrf} "
+        if vrf == DEFAULT_VRF:
+            prefix += "global "
+        elif vrf:
+            prefix += f"vrf {vrf} "
         redundancy = {t.redundancy for t in interface.relay_targets}
         suffix = ""
         if len(redundancy) == 1:

@@ -21,6 +21,7 @@ from fovalidate.relays.interface import (
     ParsedConfig,
     RelayInterface,
     RelayTarget,
+    shared_vrf,
 )
 from fovalidate.relays.text import address_and_mask, cidr, ipv4, looks_like_relay
 
@@ -149,11 +150,8 @@ class CiscoNxosReader(IndentedReader):
     def lines_to_add(
         self, config: ParsedConfig, interface: RelayInterface, missing: Sequence[ipaddress.IPv4Address]
     ) -> tuple[str, ...]:
-        vrfs = {t.vrf for t in interface.relay_targets}
-        suffix = ""
-        if len(vrfs) == 1:
-            (vrf,) = vrfs
-            suffix = f" use-vrf {vrf}" if vrf else ""
+        vrf = shared_vrf(interface)
+        suffix = f" use-vrf {vrf}" if vrf else ""
         return (
             f"interface {interface.name}",
             *(f"  ip dhcp relay address {address}{suffix}" for address in missing),

@@ -292,3 +292,10 @@ def _as_secondary(address: InterfaceAddress) -> InterfaceAddress:
 
 def _with_source(target: RelayTarget, source: str) -> RelayTarget:
     return RelayTarget(target.address, target.line, target.vrf, source, target.via, target.redundancy)
+
+
+def shared_vrf(interface: RelayInterface) -> str | None:
+    """The VRF every existing relay target of `interface` names, so that lines
+    to add can name it too; None when they name none or different ones."""
+    vrfs = {target.vrf for target in interface.relay_targets}
+    return vrfs.pop() if len(vrfs) == 1 else None
