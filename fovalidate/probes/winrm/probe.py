@@ -1,9 +1,9 @@
 """The `winrm` probe: one WinRM shell per server, the fact scripts, WindowsFacts.
 
 For each server the probe opens ONE shell (transport.WinRMSession), runs
-the `host` script and the `dhcp` script in it (a hub whose partner list is
-too long for one command line gets extra connect-only runs), parses the
-answers and closes the shell. The partners whose failover port the server
+the `host`, `dhcp` and `firewall` scripts in it (a hub whose partner list
+is too long for one command line gets extra connect-only runs of `dhcp`),
+parses the answers and closes the shell. The partners whose failover port the server
 should reach are every other server of every inventory relationship that
 names this one, each on its own `failover_port`.
 
@@ -89,7 +89,11 @@ class WinRMProbe(Probe):
 
         password = resolve_password(subject, context.credentials)
         try:
-            scripts = fact_scripts(partners_of(subject, context.inventory), connect_timeout(context))
+            scripts = fact_scripts(
+                partners_of(subject, context.inventory),
+                connect_timeout(context),
+                own_ports=(subject.failover_port,),
+            )
         except ScriptParameterError as exc:
             raise ProbeFailed(
                 FactError(

@@ -116,6 +116,7 @@ INSTANCE_METHODS = frozenset(
         "contains",
         "append",
         "appendformat",
+        "tochararray",
     }
 )
 
