@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -289,6 +290,14 @@ class Advice:
         return f"on {self.server}: `{command}`"
 
 
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def ps_name(name: str) -> str:
+    """A rule name as a PowerShell argument: GUID names ("{...}") must be quoted."""
+    return name if _PLAIN_NAME.match(name) else "'" + name.replace("'", "''") + "'"
+
+
 def _rule_origin(rule: FirewallRule) -> str:
     if rule.from_group_policy:
         return f"from the GPO {rule.store}" if rule.store else "from Group Policy"
@@ -345,7 +354,7 @@ def evaluate_profile(
         )
         fix = advice.change(
             block,
-            f"Disable-NetFirewallRule -Name '{block.name}'",
+            f"Disable-NetFirewallRule -Name {ps_name(block.name)}",
             f"remove the block rule {block.label} or narrow it so that it no longer covers {what}",
         )
         if found.bypass:
@@ -413,7 +422,7 @@ def _with_doubtful_blocks(passed: Outcome, found: _Candidates, where: str, advic
         passed.profile,
         f"check whether {rule.label} covers this traffic; if it does, "
         + advice.change(
-            rule, f"Disable-NetFirewallRule -Name '{rule.name}'", f"narrow the block rule {rule.label}"
+            rule, f"Disable-NetFirewallRule -Name {ps_name(rule.name)}", f"narrow the block rule {rule.label}"
         ),
         (rule.label, *passed.rules),
     )
@@ -452,7 +461,7 @@ def _no_allow(
                 Status.FAIL,
                 f"{blocked} the only allow rule, {describe_rule(rule)}, is a local rule, which Group "
                 f"Policy switches off {where} (AllowLocalFirewallRules False"
-                + (f"; the rule reports {evidence}" if evidence else "")
+                + (f"; the rule itself reports {evidence}" if evidence else "")
                 + ")",
                 name,
                 f"add an allow rule for {what} to a GPO that applies to {advice.server}, or set 'Apply "
@@ -473,7 +482,7 @@ def _no_allow(
                 f"confirm that {rule.label} covers {what}, or "
                 + advice.change(
                     rule,
-                    f"Set-NetFirewallRule -Name '{rule.name}' -RemoteAddress Any",
+                    f"Set-NetFirewallRule -Name {ps_name(rule.name)} -RemoteAddress Any",
                     f"let {rule.label} allow {what}",
                 ),
                 (rule.label,),
@@ -486,7 +495,9 @@ def _no_allow(
                 f"{blocked} {describe_rule(rule)}, which would allow it, is disabled",
                 name,
                 advice.change(
-                    rule, f"Enable-NetFirewallRule -Name {rule.name}", f"enable the rule {rule.label}"
+                    rule,
+                    f"Enable-NetFirewallRule -Name {ps_name(rule.name)}",
+                    f"enable the rule {rule.label}",
                 ),
                 (rule.label,),
             )
@@ -500,7 +511,7 @@ def _no_allow(
                 name,
                 advice.change(
                     rule,
-                    f"Set-NetFirewallRule -Name {rule.name} -Profile Any",
+                    f"Set-NetFirewallRule -Name {ps_name(rule.name)} -Profile Any",
                     f"let {rule.label} apply to the {name} profile",
                 ),
                 (rule.label,),
@@ -516,7 +527,8 @@ def _no_allow(
                 name,
                 advice.change(
                     rule,
-                    f"Set-NetFirewallRule -Name {rule.name} -RemoteAddress {listed},{connection.remote}",
+                    f"Set-NetFirewallRule -Name {ps_name(rule.name)} "
+                    f"-RemoteAddress {listed},{connection.remote}",
                     f"add {connection.remote} to the remote addresses of {rule.label}",
                 ),
                 (rule.label,),
@@ -533,7 +545,7 @@ def _no_allow(
                 name,
                 advice.change(
                     rule,
-                    f"Set-NetFirewallRule -Name {rule.name} {option} {connection.port}",
+                    f"Set-NetFirewallRule -Name {ps_name(rule.name)} {option} {connection.port}",
                     f"let {rule.label} cover TCP {connection.port}",
                 ),
                 (rule.label,),

@@ -11,7 +11,7 @@ def test_demo_windows_findings(cli) -> None:
     run = cli("demo")
     statuses = {(f["check"], f["target"]): f["status"] for f in run.findings()}
     assert statuses[("bootp.support", "win-pair")] == "fail"
-    assert statuses[("firewall.failover-rules", "win12-dhcp rule TCP-In")] == "fail"
+    assert statuses[("firewall.failover-rules", "win12-dhcp inbound")] == "fail"
     assert statuses[("net.partner-port", "win-pair win22-dhcp -> win12-dhcp")] == "fail"
     assert statuses[("net.partner-port", "win-pair win12-dhcp -> win22-dhcp")] == "pass"
     assert statuses[("dhcp.scopes", "win-pair scope 10.61.0.0/24")] == "fail"

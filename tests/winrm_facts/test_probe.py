@@ -61,9 +61,13 @@ def test_gather_one_shell_and_facts(estate: tuple[Estate, LoadedInventory], monk
     assert endpoint is not None
     before = endpoint.requests
     facts = WinRMProbe().gather(inventory.model.server("hub"), context(inventory))
-    assert endpoint.operations.count("Create") == 1  # one shell for both scripts
+    assert endpoint.operations.count("Create") == 1  # one shell for all three scripts
     assert facts.requests == endpoint.requests - before <= 10
-    assert facts.scripts_run == ("fovalidate-host/1", "fovalidate-dhcp/1")
+    assert facts.scripts_run == ("fovalidate-host/1", "fovalidate-dhcp/1", "fovalidate-firewall/1")
+    # The firewall script was asked about 647, the hub's own port and its partners' ports.
+    ports = facts.require(facts.firewall_rules).ports
+    assert ports[0] == 647
+    assert {built.servers[name].failover_port for name in ("hub", "p1", "p2")} <= set(ports)
     assert [s.network.with_prefixlen for s in facts.require(facts.scopes)] == ["10.70.0.0/24"]
     results = {(str(c.address), c.result) for c in facts.require(facts.connects)}
     assert results == {
