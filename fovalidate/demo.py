@@ -27,6 +27,12 @@ The scenario is a small estate with some typical mistakes:
   (FAIL, with the Enable-NetFirewallRule fix; its partner cannot reach it);
   win22-dhcp runs 2022 over HTTPS (a test CA made in the demo folder) and
   still holds a copy of one of the scopes (FAIL);
+- gpo-pair: two servers whose firewall is managed by Group Policy.
+  gpo-allow-dhcp's built-in failover rule is disabled, but a GPO rule with
+  a GUID name allows TCP on the failover port (PASS: the policy in effect
+  counts, not the rule's name); gpo-block-dhcp's hardening GPO blocks
+  inbound TCP, which wins over its enabled built-in allow rule (FAIL,
+  naming the rule and the GPO to change; its partner cannot reach it);
 - dr-standby: the disaster-recovery server's WinRM listener rejects the
   account (HTTP 401), so every check that needs its Windows facts is an
   ERROR ("could not check ... credentials rejected") while its NTP, DNS and
@@ -101,6 +107,24 @@ class DemoServer:
 
 
 _IN_RULE_OFF = {RULE_IN: FirewallRuleState(enabled=False), RULE_OUT: FirewallRuleState()}
+#: Rules delivered by Group Policy have GUID names and name their GPO (PolicyStoreSource).
+_GPO_ALLOW = {
+    RULE_IN: FirewallRuleState(enabled=False),
+    RULE_OUT: FirewallRuleState(),
+    "{5b0f3c1e-9a2d-4c53-8f1e-2f6d7a1b9c04}": FirewallRuleState(
+        store=f"{DEMO_ZONE}\\DHCP servers - firewall", display_name="DHCP failover (TCP-In)"
+    ),
+}
+_GPO_BLOCK = {
+    RULE_IN: FirewallRuleState(),
+    RULE_OUT: FirewallRuleState(),
+    "{e13ebd4d-b3c2-469b-9d10-c75539cae1f1}": FirewallRuleState(
+        action="Block",
+        port="Any",
+        store=f"{DEMO_ZONE}\\Tier 0 hardening",
+        display_name="Block inbound TCP (hardening baseline)",
+    ),
+}
 
 SERVERS = (
     DemoServer(
@@ -173,6 +197,26 @@ SERVERS = (
         windows=(("scopes", [ScopeState("10.61.0.0/24", name="left over from split scope")]),),
     ),
     DemoServer(
+        "gpo-allow-dhcp",
+        20,
+        0.3,
+        "open",
+        "ok",
+        "hq",
+        release="2016",
+        windows=(("scopes", [ScopeState("10.80.0.0/24")]), ("firewall_rules", _GPO_ALLOW)),
+    ),
+    DemoServer(
+        "gpo-block-dhcp",
+        21,
+        -0.2,
+        "filtered",
+        "ok",
+        "hq",
+        release="2016",
+        windows=(("firewall_rules", _GPO_BLOCK),),
+    ),
+    DemoServer(
         "dr-dhcp",
         8,
         0.4,
@@ -216,6 +260,13 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "partner": "dhcp2",
         "mode": "hot-standby",
         "scopes": ["10.70.0.0/24"],
+    },
+    {
+        "name": "gpo-pair",
+        "primary": "gpo-allow-dhcp",
+        "partner": "gpo-block-dhcp",
+        "mode": "load-balance",
+        "scopes": "all",
     },
     {
         "name": "win-pair",

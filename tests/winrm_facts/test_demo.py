@@ -12,6 +12,13 @@ def test_demo_windows_findings(cli) -> None:
     statuses = {(f["check"], f["target"]): f["status"] for f in run.findings()}
     assert statuses[("bootp.support", "win-pair")] == "fail"
     assert statuses[("firewall.failover-rules", "win12-dhcp inbound")] == "fail"
+    # Group Policy: a GPO rule with a GUID name allows, another GPO's block rule blocks.
+    allowed = run.finding("firewall.failover-rules", "gpo-allow-dhcp inbound")
+    assert allowed["status"] == "pass" and "DHCP servers - firewall" in allowed["message"]
+    blocked = run.finding("firewall.failover-rules", "gpo-block-dhcp inbound")
+    assert blocked["status"] == "fail" and "Block inbound TCP (hardening baseline)" in blocked["message"]
+    assert blocked["remediation"].startswith("change the GPO corp.example.test\\Tier 0 hardening")
+    assert statuses[("net.partner-port", "gpo-pair gpo-allow-dhcp -> gpo-block-dhcp")] == "fail"
     assert statuses[("net.partner-port", "win-pair win22-dhcp -> win12-dhcp")] == "fail"
     assert statuses[("net.partner-port", "win-pair win12-dhcp -> win22-dhcp")] == "pass"
     assert statuses[("dhcp.scopes", "win-pair scope 10.61.0.0/24")] == "fail"
