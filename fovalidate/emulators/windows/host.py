@@ -7,8 +7,10 @@ the shipped fact scripts by the name they give themselves
 answers with the JSON document the script would print on a Windows server
 in the state the host describes. Everything about the host can be set: OS
 release (`PROFILES`), clock offset, W32Time source, state and language, the
-DHCP role and service, DhcpFailoverPort, the two failover firewall rules and
-the profiles, scopes, existing relationships, conflict detection, domain
+DHCP role and service, DhcpFailoverPort, the firewall's ActiveStore (rules of
+any name from the local store or a GPO, with their filters; the profiles
+with the settings Group Policy enforces; the connected networks and IPv4
+addresses), scopes, existing relationships, conflict detection, domain
 membership and AD authorisation, cmdlets that are missing or denied.
 
 The partner connects of the dhcp script are REAL: the host opens a TCP
@@ -24,7 +26,12 @@ element unwrapped from its array, DateTime as "\\/Date(ms)\\/", IPAddress
 and TimeSpan objects, System.Version as an object), which is what those
 versions print for anything not projected. That way every shape the
 parser must accept (windows-output-samples.md 1 and 8) reaches it through
-the whole chain. Any profile can be given any quirks.
+the whole chain. Any profile can be given any quirks. The firewall script
+builds every value it prints (hashtables of strings and integers), so its
+answer has that one shape on every release; only the layout quirks
+(arrays, pretty printing) apply to it. The raw rule objects without port
+filters that hosts once answered for the firewall are gone: no script
+prints them.
 
 Faults, per script name (`faults={"host": "garbage"}`): "garbage",
 "clixml-error" (nothing on stdout, an error record on stderr),
@@ -144,7 +151,8 @@ class FirewallProfileState:
     enabled: bool = True
     inbound: str = "Block"
     outbound: str = "Allow"
-    #: AllowInboundRules: False is "Block all connections" (the allow rules do not apply)
+    #: AllowInboundRules (a GpoBoolean like the others, sample 3.4): False is "Block all
+    #: connections", under which inbound allow rules do not apply
     allow_inbound_rules: bool = True
     #: AllowLocalFirewallRules, which only Group Policy sets ("Apply local firewall
     #: rules: No"); the ActiveStore shows the value in effect (sample 3.4 / 21)
