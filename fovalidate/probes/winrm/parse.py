@@ -414,7 +414,7 @@ def read_failover_port(raw: Any) -> FailoverPortSetting:
     return FailoverPortSetting(value)
 
 
-RULE_ENABLED = {1: True, 2: False}
+RULE_ENABLED: dict[int, bool | None] = {1: True, 2: False}
 DIRECTIONS = {1: "Inbound", 2: "Outbound"}
 RULE_ACTIONS = {0: "NotConfigured", 2: "Allow", 3: "AllowBypass", 4: "Block"}
 PROFILE_FLAGS = {1: "Domain", 2: "Private", 4: "Public"}
