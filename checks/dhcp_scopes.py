@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
+from fovalidate.checks import references as ref
+from fovalidate.checks.windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactView
+from fovalidate.facts.windows import Scope
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
-from fovalidate.probes.winrm.facts import Scope
 
 
-class FailoverScopes(Check):
+class FailoverScopes(Check[RelationshipTarget]):
     """Scopes of a planned failover relationship.
 
     Problem: the wizard copies each failover scope from the primary to the
@@ -48,7 +48,7 @@ class FailoverScopes(Check):
     id = "dhcp.scopes"
     title = "Scopes exist on the primary, are free, and are absent from the partner"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, ref.FAILOVER_REQUIREMENTS, GET_SCOPE, ref.ERROR_CODES)
 
     def evaluate(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import FIREWALL_RULE_CLASS, RULE_IN, RULE_OUT, windows
+from fovalidate.checks import references as ref
+from fovalidate.checks.windows import FIREWALL_RULE_CLASS, RULE_IN, RULE_OUT, windows
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import WINDOWS, FactView
+from fovalidate.facts.windows import FirewallProfiles, FirewallRule
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
-from fovalidate.probes.winrm.facts import FirewallProfiles, FirewallRule
 
 
-class FailoverFirewallRules(Check):
+class FailoverFirewallRules(Check[ServerTarget]):
     """Windows Firewall rules for DHCP failover on each server.
 
     Problem: installing the DHCP Server role adds two rules,
@@ -52,7 +52,7 @@ class FailoverFirewallRules(Check):
     id = "firewall.failover-rules"
     title = "Failover firewall rules present, enabled and allowing"
     applies_to = AppliesTo.SERVER
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.FAILOVER_OVERVIEW, FIREWALL_RULE_CLASS, ref.MS_DHCPF)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.relay_scopes import RelayScopeCheck
+from fovalidate.checks import references as ref
+from fovalidate.checks.relay_scopes import RelayScopeCheck
 
 from fovalidate.check.interface import RelationshipTarget
 from fovalidate.findings import Finding, Status

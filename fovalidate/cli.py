@@ -308,7 +308,7 @@ def checks_command() -> None:
             Text(check.id, style="cyan"),
             Text(check.title),
             Text(str(check.applies_to)),
-            Text(", ".join(check.needs) or "-"),
+            Text(", ".join(check.need_names()) or "-"),
         )
     console = _stdout()
     console.print(table)
@@ -337,7 +337,7 @@ def explain_command(check_id: Annotated[str, typer.Argument(help="Check id, e.g.
     console = _stdout()
     console.print(Text(f"{check.id}: {check.title}", style="bold cyan"))
     console.print(
-        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.needs) or '-'}", style="dim")
+        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}", style="dim")
     )
     console.print()
     console.print(Text(check.documentation()))

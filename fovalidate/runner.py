@@ -34,19 +34,18 @@ from fovalidate.check.interface import (
     ServerTarget,
     Target,
 )
-from fovalidate.findings import Finding, Status
-from fovalidate.inventory.loader import LoadedInventory
-from fovalidate.probes import load_probes
-from fovalidate.probes.interface import (
+from fovalidate.facts.interface import (
     Cause,
     FactError,
     FactResult,
     FactUnavailable,
     FactView,
-    Probe,
-    ProbeContext,
-    ProbeFailed,
+    kind_name,
 )
+from fovalidate.findings import Finding, Status
+from fovalidate.inventory.loader import LoadedInventory
+from fovalidate.probes import load_probes
+from fovalidate.probes.interface import Probe, ProbeContext, ProbeFailed
 from fovalidate.reports.interface import CheckInfo, Report
 from fovalidate.secrets import CredentialStore, redact
 
@@ -96,7 +95,8 @@ def _needed_facts(
     check: Check, target: Target, probes: dict[str, type[Probe]], inventory: LoadedInventory
 ) -> list[FactKey]:
     keys: list[FactKey] = []
-    for kind in check.needs_for(target):
+    for need in check.needs_for(target):
+        kind = kind_name(need)
         probe = probes.get(kind)
         if probe is None:
             continue  # reported as an ERROR finding at evaluation time
@@ -332,11 +332,11 @@ def run(
     findings: list[Finding] = []
     missing_probe_notices = []
     for check in checks:
-        unknown = [kind for kind in check.needs if kind not in probes]
+        unknown = [kind for kind in check.need_names() if kind not in probes]
         if unknown:
             missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
     for check, target in plan:
-        unknown = [kind for kind in check.needs if kind not in probes]
+        unknown = [kind for kind in check.need_names() if kind not in probes]
         if unknown:
             findings.append(
                 check.finding(

@@ -22,8 +22,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import cidr, ipv4, looks_like_relay
@@ -105,7 +105,7 @@ class AristaEosReader(IndentedReader):
         if address is None or rest:
             ctx.log.unknown(line, text)
             return
-        builder.targets.append(RelayTarget(address, line, vrf, source_interface=source))
+        builder.targets.append(RelayDestination(address, line, vrf, source_interface=source))
 
     def vrrp_line(
         self, builder: InterfaceBuilder, parts: list[str], text: str, line: int, ctx: ReadContext
@@ -144,7 +144,7 @@ class AristaEosReader(IndentedReader):
                 return
             servers = ctx.extra.setdefault("global_servers", [])
             assert isinstance(servers, list)
-            servers.append(RelayTarget(address, line, via="dhcp relay"))
+            servers.append(RelayDestination(address, line, via="dhcp relay"))
         elif words[0] in ("tunnel", "mlag", "information", "all-subnets", "always-on", "no", "default"):
             return
         elif not words[0].startswith("server") and "ipv6" not in words[0]:

@@ -17,8 +17,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import cidr, ipv4, looks_like_relay
@@ -52,7 +52,7 @@ class ArubaAoscxReader(IndentedReader):
                 if address is None or rest:
                     ctx.log.unknown(line, text)
                     return None
-                builder.targets.append(RelayTarget(address, line, vrf))
+                builder.targets.append(RelayDestination(address, line, vrf))
             elif what == "bootp-gateway":
                 return None
             elif looks_like_relay(text):

@@ -27,8 +27,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import address_and_mask, ipv4, looks_like_relay
 
@@ -61,7 +61,7 @@ class CiscoAsaReader(IndentedReader):
             if len(parts) == 3 and parts[1] == "server":
                 address = ipv4(parts[2])
                 if address is not None:
-                    builder.targets.append(RelayTarget(address, line, via="interface"))
+                    builder.targets.append(RelayDestination(address, line, via="interface"))
                     return None
             ctx.log.unknown(line, text)
         elif head == "vrf" and len(parts) == 2:
@@ -84,7 +84,7 @@ class CiscoAsaReader(IndentedReader):
             if address is not None:
                 servers = ctx.extra.setdefault("servers", [])
                 assert isinstance(servers, list)
-                servers.append(RelayTarget(address, line, via=parts[3]))
+                servers.append(RelayDestination(address, line, via=parts[3]))
                 return
         elif parts[1] == "enable" and len(parts) == 3:
             enabled = ctx.extra.setdefault("enabled", {})

@@ -21,8 +21,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import address_and_mask, cidr, ipv4, looks_like_relay
@@ -146,7 +146,7 @@ class CiscoIosReader(IndentedReader):
         if address is None or rest:
             ctx.log.unknown(line, text)
             return
-        builder.targets.append(RelayTarget(address, line, vrf, redundancy=redundancy))
+        builder.targets.append(RelayDestination(address, line, vrf, redundancy=redundancy))
 
     def standby_line(
         self, builder: InterfaceBuilder, parts: list[str], text: str, line: int, ctx: ReadContext

@@ -19,8 +19,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import address_and_mask, cidr, ipv4, looks_like_relay
@@ -111,7 +111,7 @@ class CiscoNxosReader(IndentedReader):
             if address is None or rest:
                 ctx.log.unknown(line, text)
                 return
-            builder.targets.append(RelayTarget(address, line, vrf))
+            builder.targets.append(RelayDestination(address, line, vrf))
         elif words[0] == "source-interface" and len(words) == 2:
             builder.source_interface = words[1]
         elif words[0] not in _RELAY_SETTINGS:

@@ -24,8 +24,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, address_and_mask, cidr, ipv4, split_quoted, unquote
 
@@ -49,7 +49,7 @@ _RELAY_SETTINGS = frozenset(
 class _Relay:
     service: str = "disable"
     kind: str = "regular"
-    candidates: list[RelayTarget] = field(default_factory=list)
+    candidates: list[RelayDestination] = field(default_factory=list)
     line: int = 0
 
 
@@ -192,7 +192,7 @@ class FortinetReader(ConfigReader):
                 if address is None:
                     log.unknown(line, text)
                     continue
-                relay.candidates.append(RelayTarget(address, line))
+                relay.candidates.append(RelayDestination(address, line))
         elif key.startswith("dhcp-relay") and key not in _RELAY_SETTINGS:
             log.unknown(line, text)
 

@@ -70,7 +70,7 @@ class InterfaceAddress:
 
 
 @dataclass(frozen=True)
-class RelayTarget:
+class RelayDestination:
     """One DHCP server (or directed broadcast) an interface relays to.
 
     `vrf` is the VRF the target is reached in when the config names one
@@ -110,13 +110,13 @@ class RelayInterface:
     vrf: str | None = None
     #: Primary address first, then secondaries in file order.
     subnets: tuple[InterfaceAddress, ...] = ()
-    relay_targets: tuple[RelayTarget, ...] = ()
+    relay_targets: tuple[RelayDestination, ...] = ()
     fhrp: tuple[FhrpGroup, ...] = ()
     #: Every relay target uses IOS `redundancy` naming an HSRP group of this interface.
     hsrp_aware_relay: bool = False
     #: Targets that apply only under an UNCONFIRMED reading of the vendor's
     #: documentation (see `notes`); checks treat them as "cannot judge".
-    maybe_targets: tuple[RelayTarget, ...] = ()
+    maybe_targets: tuple[RelayDestination, ...] = ()
     #: The name other statements use for this interface (ASA `nameif`).
     alias: str | None = None
 
@@ -215,8 +215,8 @@ class InterfaceBuilder:
     vrf: str | None = None
     alias: str | None = None
     subnets: list[InterfaceAddress] = field(default_factory=list)
-    targets: list[RelayTarget] = field(default_factory=list)
-    maybe_targets: list[RelayTarget] = field(default_factory=list)
+    targets: list[RelayDestination] = field(default_factory=list)
+    maybe_targets: list[RelayDestination] = field(default_factory=list)
     source_interface: str | None = None
     #: Line of an NX-OS/IOS-XE fabric anycast statement: the gateway is the primary address.
     anycast_from_primary: int | None = None
@@ -290,8 +290,8 @@ def _as_secondary(address: InterfaceAddress) -> InterfaceAddress:
     return InterfaceAddress(address.address, address.prefix, address.line, secondary=True)
 
 
-def _with_source(target: RelayTarget, source: str) -> RelayTarget:
-    return RelayTarget(target.address, target.line, target.vrf, source, target.via, target.redundancy)
+def _with_source(target: RelayDestination, source: str) -> RelayDestination:
+    return RelayDestination(target.address, target.line, target.vrf, source, target.via, target.redundancy)
 
 
 def shared_vrf(interface: RelayInterface) -> str | None:

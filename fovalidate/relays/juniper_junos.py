@@ -31,8 +31,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, cidr, ipv4
 
@@ -144,9 +144,9 @@ class _JunosState:
         self.group_server_group: dict[GroupKey, str] = {}
         self.group_interfaces: dict[GroupKey, list[tuple[str, int]]] = defaultdict(list)
         self.group_members: set[tuple[GroupKey, str]] = set()
-        self.bootp_global: list[RelayTarget] = []
+        self.bootp_global: list[RelayDestination] = []
         self.bootp_interfaces: dict[str, int] = {}
-        self.bootp_targets: dict[str, list[RelayTarget]] = defaultdict(list)
+        self.bootp_targets: dict[str, list[RelayDestination]] = defaultdict(list)
         self.inactive_line: int | None = None
         self.apply_groups_line: int | None = None
 
@@ -266,7 +266,7 @@ class _JunosState:
         if not words:
             return
 
-        def server(tokens: tuple[str, ...]) -> RelayTarget | None:
+        def server(tokens: tuple[str, ...]) -> RelayDestination | None:
             address = ipv4(tokens[0]) if tokens else None
             rest = tokens[1:]
             vrf = instance
@@ -274,7 +274,7 @@ class _JunosState:
                 vrf, rest = rest[1], ()
             if address is None or rest:
                 return None
-            return RelayTarget(address, line, vrf, via="bootp")
+            return RelayDestination(address, line, vrf, via="bootp")
 
         if words[0] == "server":
             target = server(words[1:])
@@ -324,7 +324,7 @@ class _JunosState:
                     chosen_builders = [self.builder(name, line)]
                 for builder in chosen_builders:
                     builder.targets.extend(
-                        RelayTarget(address, server_line, instance, via=chosen)
+                        RelayDestination(address, server_line, instance, via=chosen)
                         for address, server_line in servers
                     )
         for name, line in self.bootp_interfaces.items():

@@ -28,8 +28,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, cidr, ipv4, split_quoted
 
@@ -194,7 +194,7 @@ class MikrotikRouterosReader(ConfigReader):
             if address is None:
                 log.unknown(command.line, command.text())
                 continue
-            target.targets.append(RelayTarget(address, command.line, via=name))
+            target.targets.append(RelayDestination(address, command.line, via=name))
         local = ipv4(props.get("local-address", ""))
         if local is not None:
             local_address[interface] = local

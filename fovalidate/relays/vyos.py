@@ -27,8 +27,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, cidr, ipv4, looks_like_relay
 
@@ -51,7 +51,7 @@ class VyosReader(ConfigReader):
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()
         interfaces: dict[str, InterfaceBuilder] = {}
-        servers: list[RelayTarget] = []
+        servers: list[RelayDestination] = []
         listen: dict[str, int] = {}
         vrrp: dict[str, _VrrpGroup] = {}
         disabled_line: int | None = None
@@ -78,7 +78,7 @@ class VyosReader(ConfigReader):
                     if address is None:
                         log.unknown(line, statement.text())
                     else:
-                        servers.append(RelayTarget(address, line))
+                        servers.append(RelayDestination(address, line))
                 elif words[0] in ("listen-interface", "interface") and len(words) == 2:
                     listen.setdefault(words[1], line)
                 elif words[0] == "disable" and len(words) == 1:

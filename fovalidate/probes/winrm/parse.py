@@ -23,9 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fovalidate.probes.interface import Cause, FactError
-from fovalidate.probes.winrm import shapes
-from fovalidate.probes.winrm.facts import (
+from fovalidate.facts.windows import (
     Authorization,
     AuthorizedServer,
     ClockReading,
@@ -44,6 +42,8 @@ from fovalidate.probes.winrm.facts import (
     TimeService,
     WindowsFacts,
 )
+from fovalidate.probes.interface import Cause, FactError
+from fovalidate.probes.winrm import shapes
 from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript
 from fovalidate.secrets import redact
 
