@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import SERVER_IN_DC, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.facts.windows import Authorization, SectionError
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import SERVER_IN_DC, windows
 
 
 class DhcpAuthorization(Check[ServerTarget]):

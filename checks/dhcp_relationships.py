@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import GET_FAILOVER, MANAGE_FAILOVER, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.durations import format_duration
+
+from . import references as ref
+from .windows import GET_FAILOVER, MANAGE_FAILOVER, unavailable, windows
 
 MAX_RELATIONSHIPS = 31
 MAX_NAME = 126

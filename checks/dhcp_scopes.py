@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactView
 from fovalidate.facts.windows import Scope
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
 
 
 class FailoverScopes(Check[RelationshipTarget]):
@@ -85,8 +85,8 @@ class FailoverScopes(Check[RelationshipTarget]):
         by_id = {scope.scope_id: scope for scope in primary_scopes}
         for network in relationship.scopes:
             subject = f"scope {network}"
-            scope = by_id.get(network.network_address)
-            if scope is None:
+            listed = by_id.get(network.network_address)
+            if listed is None:
                 yield self.finding(
                     target,
                     Status.FAIL,
@@ -98,6 +98,7 @@ class FailoverScopes(Check[RelationshipTarget]):
                     subject=subject,
                 )
                 continue
+            scope = listed
             if scope.network != network:
                 yield self.finding(
                     target,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
 from fovalidate.facts import WINDOWS, FactView
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import windows
 
 
 class DhcpServiceRunning(Check[ServerTarget]):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fovalidate.checks import references as ref
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
 from fovalidate.facts import DNS, FactView
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
 
 if TYPE_CHECKING:
     # Only for annotations: importing the probe module at run time would pull
@@ -60,7 +60,8 @@ class DnsResolution(Check[ServerTarget]):
             "reverse": dns.reverse.outcome,
         }
         expected = {"a_records": [dns.address], "ptr_records": [dns.fqdn.lower()]}
-        problems, unknown = [], []
+        problems: list[str] = []
+        unknown: list[str] = []
         self._judge_forward(dns.forward, dns.fqdn, dns.address, problems, unknown)
         self._judge_reverse(dns.reverse, dns.fqdn, dns.address, problems, unknown)
         if problems:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import FIREWALL_RULE_CLASS, RULE_IN, RULE_OUT, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
 from fovalidate.facts import WINDOWS, FactView
 from fovalidate.facts.windows import FirewallProfiles, FirewallRule
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import FIREWALL_RULE_CLASS, RULE_IN, RULE_OUT, windows
 
 
 class FailoverFirewallRules(Check[ServerTarget]):

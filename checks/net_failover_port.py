@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
 from fovalidate.facts import FAILOVER_PORT, FactView
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
 
 RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import RULE_IN, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import RULE_IN, unavailable, windows
 
 
 class PartnerPortReachable(Check[RelationshipTarget]):

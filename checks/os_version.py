@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import OS_VERSIONS, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.facts.windows import OsInfo
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import OS_VERSIONS, unavailable, windows
 
 
 class OsVersion(Check[RelationshipTarget]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.check.interface import AppliesTo, Check, CheckContext, Need, RelationshipTarget
 from fovalidate.facts import RELAY_CONFIG, WINDOWS
 from fovalidate.findings import Finding, Status
 
@@ -32,7 +32,7 @@ class RelayScopeCheck(Check[RelationshipTarget]):
         "no relays in the inventory: add the routers that relay DHCP under relays:"
     )
 
-    def needs_for(self, target: RelationshipTarget) -> tuple[str, ...]:
+    def needs_for(self, target: RelationshipTarget) -> tuple[Need, ...]:
         from fovalidate.relays.analysis import scope_needs
 
         return scope_needs(target, self.needs)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fovalidate.checks import references as ref
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import NTP, WINDOWS, FactError, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.durations import format_duration
+
+from . import references as ref
 
 
 @dataclass(frozen=True)

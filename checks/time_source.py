@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from fovalidate.checks import references as ref
-from fovalidate.checks.windows import join, unavailable, windows
+from collections.abc import Iterator, Mapping
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .windows import join, unavailable, windows
 
 RESYNC = "`w32tm /config /syncfromflags:domhier /update` then `w32tm /resync`"
 #: HRESULTs w32tm prints (with a localised message) instead of its status.
@@ -158,7 +158,7 @@ class TimeSource(Check[RelationshipTarget]):
             )
 
     def _w32tm_error(
-        self, target: RelationshipTarget, name: str, code: str, observed: dict[str, object]
+        self, target: RelationshipTarget, name: str, code: str, observed: Mapping[str, object]
     ) -> Finding:
         """w32tm answered with an HRESULT instead of its status (the text is localised, the code is not)."""
         if code.lower() == SERVICE_NOT_STARTED:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fovalidate.check.interface import Check, Target
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
@@ -42,7 +42,7 @@ def windows(facts: FactView, server: Server) -> WindowsFacts:
 
 
 def unavailable(
-    check: Check, target: Target, missing: FactUnavailable, *, subject: str | None = None
+    check: Check[Any], target: Target, missing: FactUnavailable, *, subject: str | None = None
 ) -> Finding:
     """The finding for facts that could not be read (mirrors the runner's)."""
     error = missing.error

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any
 
 from fovalidate.check.interface import AppliesTo, Check
 
@@ -28,13 +29,13 @@ class PluginLoadError:
 
 @dataclass(frozen=True)
 class CheckRegistry:
-    checks: tuple[Check, ...]
+    checks: tuple[Check[Any], ...]
     errors: tuple[PluginLoadError, ...]
 
-    def by_id(self) -> dict[str, Check]:
+    def by_id(self) -> dict[str, Check[Any]]:
         return {check.id: check for check in self.checks}
 
-    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Check]:
+    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Check[Any]]:
         """Checks matching `only` (all when empty) minus `skip`.
 
         Patterns match a whole id or a prefix ending at a dot: `dhcp` selects
@@ -53,7 +54,7 @@ def _matches(pattern: str, check_id: str) -> bool:
 
 
 def load_checks() -> CheckRegistry:
-    checks: dict[str, Check] = {}
+    checks: dict[str, Check[Any]] = {}
     errors: list[PluginLoadError] = []
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         source = entry.value

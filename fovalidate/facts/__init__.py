@@ -15,6 +15,8 @@ its result type, and registers the probe that produces it in the
 
 from __future__ import annotations
 
+from typing import Any
+
 from fovalidate.facts.interface import (
     Cause,
     FactError,
@@ -46,7 +48,7 @@ WINDOWS: FactKind[WindowsFacts] = FactKind(
 )
 
 #: Every kind the built-in probes produce.
-BUILTIN_KINDS: tuple[FactKind[object], ...] = (NTP, FAILOVER_PORT, DNS, RELAY_CONFIG, WINDOWS)
+BUILTIN_KINDS: tuple[FactKind[Any], ...] = (NTP, FAILOVER_PORT, DNS, RELAY_CONFIG, WINDOWS)
 
 __all__ = [
     "BUILTIN_KINDS",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from fovalidate.probes.interface import Probe
 
@@ -17,7 +18,7 @@ ENTRY_POINT_GROUP = "fovalidate.probes"
 
 @dataclass(frozen=True)
 class ProbeRegistry:
-    probes: dict[str, type[Probe]]
+    probes: dict[str, type[Probe[Any, Any]]]
     #: One line per probe plugin that could not be loaded.
     errors: tuple[str, ...] = ()
 
@@ -26,7 +27,7 @@ class ProbeRegistry:
 def load_probes() -> ProbeRegistry:
     """Probe classes by kind. A probe that fails to load is reported in
     `errors`; the checks that need its kind then give ERROR findings."""
-    probes: dict[str, type[Probe]] = {}
+    probes: dict[str, type[Probe[Any, Any]]] = {}
     errors: list[str] = []
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:

@@ -157,8 +157,8 @@ class MikrotikRouterosReader(ConfigReader):
 
         for interface, address, prefix, line in addresses:
             if interface in vrrp:
-                base, vrid, _ = vrrp[interface]
-                builder(base, line).add_fhrp("vrrp", vrid, line, address)
+                base, group_id, _ = vrrp[interface]
+                builder(base, line).add_fhrp("vrrp", group_id, line, address)
                 continue
             builder(interface, line).subnets.append(InterfaceAddress(address, prefix, line))
         for name, item in interfaces.items():
