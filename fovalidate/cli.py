@@ -381,12 +381,12 @@ def relays_parse_command(
 
     from rich.text import Text
 
-    from fovalidate.relays import PLATFORMS, ConfigReadError, normalize_platform, parse_file
+    from fovalidate.relays import ConfigReadError, normalize_platform, parse_file, platform_names
     from fovalidate.relays.output import config_to_dict, print_configs
 
     err = _stderr()
     if platform is not None and normalize_platform(platform) is None:
-        known = ", ".join(PLATFORMS)
+        known = ", ".join(platform_names())
         err.print(
             Text(f"--platform {platform!r} is not known; use one of {known}", style="red"), soft_wrap=True
         )

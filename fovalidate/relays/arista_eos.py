@@ -34,6 +34,23 @@ _DHCP_RELAY_SETTINGS = ("all-subnets", "information", "always-on")
 class AristaEosReader(IndentedReader):
     platform = "arista_eos"
     display_name = "Arista EOS"
+    detection_rank = 40
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^! device: \S+ \(", 8),
+        (r"^! boot system flash:", 6),
+        (r"^transceiver qsfp default-mode", 6),
+        (r"^service routing protocols model ", 6),
+        (r"^   ip address \d+\.\d+\.\d+\.\d+/\d+", 3),
+        (r"^   ip address virtual ", 6),
+        (r"^   ip helper-address ", 3),
+        (r"^   vrrp \d+ ipv4 ", 6),
+        (r"^ip virtual-router mac-address ", 6),
+        (r"^vrf instance ", 5),
+        (r"^management api http-commands", 5),
+        (r"^daemon TerminAttr", 6),
+        (r"^spanning-tree mode mstp", 1),
+    )
     banner_style = "eof"
 
     def interface_line(

@@ -38,6 +38,18 @@ _GLOBAL_SETTINGS = ("dhcprelay setroute", "dhcprelay timeout", "dhcprelay inform
 class CiscoAsaReader(IndentedReader):
     platform = "cisco_asa"
     display_name = "Cisco ASA"
+    detection_rank = 10
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^: Saved", 4),
+        (r"^ASA Version \d", 10),
+        (r"^ nameif \S+$", 4),
+        (r"^ security-level \d+", 4),
+        (r"^dhcprelay (server|enable) ", 6),
+        (r"^same-security-traffic ", 4),
+        (r"^object network ", 2),
+        (r"^access-group \S+ in interface ", 4),
+    )
     banner_style = "line"  # each banner line is its own `banner motd ...` command
     comment_chars = "!:"  # `: Saved` header lines
 

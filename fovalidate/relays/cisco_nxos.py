@@ -32,6 +32,20 @@ _RELAY_SETTINGS = frozenset(("subnet-broadcast", "information", "subnet-selectio
 class CiscoNxosReader(IndentedReader):
     platform = "cisco_nxos"
     display_name = "Cisco NX-OS"
+    detection_rank = 20
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^!Command: show running-config", 6),
+        (r"^feature \S+", 4),
+        (r"^  vrf member \S+", 5),
+        (r"^  ip address \d+\.\d+\.\d+\.\d+/\d+", 3),
+        (r"^  ip dhcp relay address ", 6),
+        (r"^  hsrp \d+", 4),
+        (r"^vdc \S+ id \d+", 6),
+        (r"^switchname ", 4),
+        (r"^  fabric forwarding mode anycast-gateway", 6),
+        (r"^version \d+\.\d+\(\d+\)", 2),
+    )
     banner_style = "delimiter"
 
     def interface_line(

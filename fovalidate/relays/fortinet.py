@@ -56,6 +56,17 @@ class _Relay:
 class FortinetReader(ConfigReader):
     platform = "fortinet"
     display_name = "Fortinet FortiOS"
+    detection_rank = 90
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^#config-version=FG", 10),
+        (r"^config system \S+", 5),
+        (r"^\s+edit \"?[^\"]+\"?$", 2),
+        (r"^\s+next$", 3),
+        (r"^\s+set vdom ", 4),
+        (r"^\s+set allowaccess ", 5),
+        (r"^end$", 1),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()

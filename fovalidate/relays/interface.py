@@ -19,19 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-#: Platform names as netmiko spells them. `cisco_xe` is read as `cisco_ios`.
-PLATFORMS = (
-    "cisco_ios",
-    "cisco_nxos",
-    "cisco_asa",
-    "arista_eos",
-    "juniper_junos",
-    "aruba_aoscx",
-    "mikrotik_routeros",
-    "vyos",
-    "fortinet",
-)
-PLATFORM_ALIASES = {"cisco_xe": "cisco_ios"}
 #: How relay targets in the global routing table are named (IOS `global`, NX-OS `use-vrf default`).
 DEFAULT_VRF = "default"
 
@@ -176,11 +163,25 @@ class ParsedConfig:
 
 
 class ConfigReader(ABC):
-    """Reads one platform's saved configuration (one subclass per platform)."""
+    """Reads one platform's saved configuration (one subclass per platform).
 
+    The class is the one place a platform is declared: its name, other names
+    it answers to, how to recognise its configs, how to read them and how to
+    write the relay lines to add. It is registered in the
+    `fovalidate.platforms` entry-point group under its `platform` name.
+    """
+
+    #: netmiko's name for the platform ("cisco_ios").
     platform: ClassVar[str]
     #: Human name for messages ("Cisco IOS / IOS-XE").
     display_name: ClassVar[str]
+    #: Other names accepted for it in the inventory and on the command line ("cisco_xe").
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: (regex, weight) for lines typical of this platform; every match adds its weight.
+    signatures: ClassVar[tuple[tuple[str, int], ...]] = ()
+    #: Where its signatures come when detecting: a line matching several
+    #: platforms' signatures counts for the lowest rank only.
+    detection_rank: ClassVar[int] = 1000
 
     @abstractmethod
     def read(self, lines: Sequence[str]) -> ReadResult:

@@ -102,6 +102,21 @@ def _unit_name(name: str) -> str:
 class JuniperJunosReader(ConfigReader):
     platform = "juniper_junos"
     display_name = "Juniper Junos"
+    detection_rank = 60
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^set version \S+", 8),
+        (r"^version \S+;", 8),
+        (r"^set interfaces \S+ unit \d+ family inet", 6),
+        (r"^set forwarding-options ", 6),
+        (r"^set routing-instances ", 5),
+        (r"^set system root-authentication", 6),
+        (r"^\s+unit \d+ \{", 5),
+        (r"^\s+family inet \{", 5),
+        (r"^(forwarding-options|routing-options|policy-options|security|protocols) \{", 3),
+        (r"^## Last (changed|commit)", 6),
+        (r"\s.*;$", 1),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         state = _JunosState()

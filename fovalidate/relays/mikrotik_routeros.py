@@ -95,6 +95,14 @@ def commands(lines: Sequence[str]) -> list[tuple[int, str, str]]:
 class MikrotikRouterosReader(ConfigReader):
     platform = "mikrotik_routeros"
     display_name = "MikroTik RouterOS"
+    detection_rank = 80
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^# .* by RouterOS ", 10),
+        (r"^/(ip|interface|system|routing)[ /]\S+", 4),
+        (r"^add \S+=", 3),
+        (r"^set \[ find ", 4),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()

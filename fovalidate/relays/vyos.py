@@ -47,6 +47,20 @@ class _VrrpGroup:
 class VyosReader(ConfigReader):
     platform = "vyos"
     display_name = "VyOS"
+    detection_rank = 70
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^set interfaces ethernet eth\d+", 6),
+        (r"^set service (dhcp-relay|ssh|ntp|dhcp-server) ", 5),
+        (r"^set high-availability vrrp ", 6),
+        (r"^set system host-name ", 2),
+        (r"^set protocols static ", 3),
+        (r"^set firewall (name|ipv4) ", 4),
+        (r"^// (vyos|vyatta)-config-version", 10),
+        (r"^/\* === vyatta-config-version", 10),
+        (r"^\s+ethernet eth\d+ \{", 6),
+        (r"^\s+vif \d+ \{", 5),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()
