@@ -4,28 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.firewall_policy import (
-    Advice,
-    Connection,
-    Outcome,
-    evaluate_profile,
-    profiles_for,
-)
-from fovalidate_checks.windows import FIREWALL_RULE_CLASS, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import WINDOWS, FactView
+from fovalidate.facts.windows import FirewallProfiles, FirewallRules, LocalAddresses, SectionError
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.model import Server
-from fovalidate.probes.interface import FactView
-from fovalidate.probes.winrm.facts import FirewallProfiles, FirewallRules, LocalAddresses, SectionError
+
+from . import references as ref
+from .firewall_policy import Advice, Connection, Outcome, evaluate_profile, profiles_for
+from .windows import FIREWALL_RULE_CLASS, windows
 
 FASP = "https://learn.microsoft.com/openspecs/windows_protocols/ms-fasp/"
 GET_RULE = "https://learn.microsoft.com/powershell/module/netsecurity/get-netfirewallrule"
 _ORDER = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 
 
-class FailoverFirewallRules(Check):
+class FailoverFirewallRules(Check[ServerTarget]):
     """Windows Firewall lets the failover connections through, on each server.
 
     Problem: the partners talk over TCP 647 (or the DhcpFailoverPort
@@ -97,7 +91,7 @@ class FailoverFirewallRules(Check):
     id = "firewall.failover-rules"
     title = "Windows Firewall policy in effect lets the failover connections through"
     applies_to = AppliesTo.SERVER
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.FAILOVER_OVERVIEW, FIREWALL_RULE_CLASS, GET_RULE, FASP, ref.MS_DHCPF)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:

@@ -33,13 +33,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from fovalidate.findings import Status
-from fovalidate.probes.winrm.facts import (
+from fovalidate.facts.windows import (
     FirewallProfile,
     FirewallProfiles,
     FirewallRule,
     LocalAddresses,
 )
+from fovalidate.findings import Status
 
 #: The built-in rules the DHCP Server role adds (TN-ARCH, MS-FO).
 RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import RULE_IN, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactUnavailable, FactView
+
+from . import references as ref
+from .windows import RULE_IN, unavailable, windows
 
 
-class PartnerPortReachable(Check):
+class PartnerPortReachable(Check[RelationshipTarget]):
     """TCP connection from each partner to the other's failover port.
 
     Problem: the failover protocol runs over one TCP connection per
@@ -53,7 +53,7 @@ class PartnerPortReachable(Check):
     id = "net.partner-port"
     title = "Partners reach each other's failover port, both directions"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 
     def evaluate(

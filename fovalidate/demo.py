@@ -49,7 +49,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -444,18 +444,15 @@ class DemoEstate:
 
 def run_demo(
     *,
-    json_path: Path | None = None,
-    junit_path: Path | None = None,
-    markdown_path: Path | None = None,
-    sarif_path: Path | None = None,
-    output: Any = None,
+    report_files: Mapping[str, Path] | None = None,
+    output: str = "console",
     keep: Path | None = None,
     verbose: bool = False,
 ) -> int:
-    from fovalidate.cli import FailOn, OutputFormat, run_and_report
+    """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory
+    from fovalidate.reporting import ReportRequest, run_and_report
 
-    output = output or OutputFormat.console
     folder = keep or Path(tempfile.mkdtemp(prefix="fovalidate-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -466,23 +463,15 @@ def run_demo(
                 f"fovalidate demo: {len(SERVERS)} emulated DHCP servers on {DEMO_NET}.0/24, "
                 f"inventory {inventory_path}"
             )
-            return run_and_report(
-                loaded,
-                only=[],
-                skip=[],
-                json_path=json_path,
-                junit_path=junit_path,
-                markdown_path=markdown_path,
-                sarif_path=sarif_path,
-                output=output,
-                fail_on=FailOn.fail,
+            request = ReportRequest(
+                files=dict(report_files or {}),
+                stdout_format=output,
                 timeout=DEMO_TIMEOUT,
-                workers=0,
                 dns_server=estate.dns_server,
-                ask_pass=False,
                 verbose=verbose,
                 heading=heading,
             )
+            return run_and_report(loaded, request)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)

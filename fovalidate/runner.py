@@ -34,19 +34,18 @@ from fovalidate.check.interface import (
     ServerTarget,
     Target,
 )
-from fovalidate.findings import Finding, Status
-from fovalidate.inventory.loader import LoadedInventory
-from fovalidate.probes import load_probes
-from fovalidate.probes.interface import (
+from fovalidate.facts.interface import (
     Cause,
     FactError,
     FactResult,
     FactUnavailable,
     FactView,
-    Probe,
-    ProbeContext,
-    ProbeFailed,
+    kind_name,
 )
+from fovalidate.findings import Finding, Status
+from fovalidate.inventory.loader import LoadedInventory
+from fovalidate.probes import load_probes
+from fovalidate.probes.interface import Probe, ProbeContext, ProbeFailed
 from fovalidate.reports.interface import CheckInfo, Report
 from fovalidate.secrets import CredentialStore, redact
 
@@ -93,10 +92,11 @@ def build_targets(inventory: LoadedInventory, applies_to: AppliesTo) -> list[Tar
 
 
 def _needed_facts(
-    check: Check, target: Target, probes: dict[str, type[Probe]], inventory: LoadedInventory
+    check: Check[Any], target: Target, probes: dict[str, type[Probe[Any, Any]]], inventory: LoadedInventory
 ) -> list[FactKey]:
     keys: list[FactKey] = []
-    for kind in check.needs_for(target):
+    for need in check.needs_for(target):
+        kind = kind_name(need)
         probe = probes.get(kind)
         if probe is None:
             continue  # reported as an ERROR finding at evaluation time
@@ -114,7 +114,7 @@ def _needed_facts(
 
 def gather(
     needed: Iterable[FactKey],
-    probes: dict[str, type[Probe]],
+    probes: dict[str, type[Probe[Any, Any]]],
     context: ProbeContext,
     *,
     workers: int = 0,
@@ -198,14 +198,14 @@ def _expire(
             progress.finished(key[1], key[0], error)
 
 
-def _deadline(probe: Probe, subject: Any, context: ProbeContext) -> float:
+def _deadline(probe: Probe[Any, Any], subject: Any, context: ProbeContext) -> float:
     try:
         return float(probe.deadline(subject, context))
     except Exception:  # a broken plugin hint must not kill the worker (its task would never end)
         return Probe.deadline(probe, subject, context)
 
 
-def _round_trips(probe: Probe, subject: Any, context: ProbeContext) -> int:
+def _round_trips(probe: Probe[Any, Any], subject: Any, context: ProbeContext) -> int:
     try:
         return int(probe.round_trips(subject, context))
     except Exception:  # an ordering hint from a plugin must never stop the run
@@ -218,7 +218,9 @@ def _subjects(inventory: LoadedInventory) -> dict[str, Any]:
     return subjects
 
 
-def _run_probe(probe: Probe, kind: str, name: str, subject: Any, context: ProbeContext) -> FactResult:
+def _run_probe(
+    probe: Probe[Any, Any], kind: str, name: str, subject: Any, context: ProbeContext
+) -> FactResult:
     started = time.monotonic()
     try:
         value = probe.gather(subject, context)
@@ -237,7 +239,7 @@ def _run_probe(probe: Probe, kind: str, name: str, subject: Any, context: ProbeC
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate(check: Check, target: Target, facts: FactView, context: CheckContext) -> list[Finding]:
+def evaluate(check: Check[Any], target: Target, facts: FactView, context: CheckContext) -> list[Finding]:
     try:
         findings = list(check.evaluate(target, facts, context))
     except FactUnavailable as missing:
@@ -294,7 +296,7 @@ def _redacted(finding: Finding) -> Finding:
 
 def run(
     inventory: LoadedInventory,
-    checks: Sequence[Check],
+    checks: Sequence[Check[Any]],
     options: RunOptions | None = None,
     *,
     credentials: CredentialStore | None = None,
@@ -306,7 +308,7 @@ def run(
     started_at = clock()
     registry = load_probes()
     probes = registry.probes
-    plan: list[tuple[Check, Target]] = []
+    plan: list[tuple[Check[Any], Target]] = []
     needed: list[FactKey] = []
     for check in checks:
         for target in build_targets(inventory, check.applies_to):
@@ -332,11 +334,11 @@ def run(
     findings: list[Finding] = []
     missing_probe_notices = []
     for check in checks:
-        unknown = [kind for kind in check.needs if kind not in probes]
+        unknown = [kind for kind in check.need_names() if kind not in probes]
         if unknown:
             missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
     for check, target in plan:
-        unknown = [kind for kind in check.needs if kind not in probes]
+        unknown = [kind for kind in check.need_names() if kind not in probes]
         if unknown:
             findings.append(
                 check.finding(

@@ -200,28 +200,36 @@ class Thresholds(StrictModel):
         return self
 
 
-RELAY_PLATFORMS = (
-    "cisco_ios",
-    "cisco_xe",
-    "cisco_nxos",
-    "cisco_asa",
-    "arista_eos",
-    "juniper_junos",
-    "aruba_aoscx",
-    "mikrotik_routeros",
-    "vyos",
-    "fortinet",
-)
+def _platform_enum(schema: dict[str, Any]) -> None:
+    """The schema lists the registered platform names (fovalidate.platforms entry points)."""
+    from fovalidate.relays.registry import accepted_names
+
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string":
+            option["enum"] = list(accepted_names())
 
 
 class Relay(StrictModel):
     """A router or switch whose saved configuration relays DHCP to the servers."""
 
     name: Name
-    platform: Literal[RELAY_PLATFORMS] | None = Field(  # type: ignore[valid-type]
-        None, description="netmiko-style platform name; detected from the file when left out"
+    platform: str | None = Field(
+        None,
+        description="netmiko-style platform name; detected from the file when left out",
+        json_schema_extra=_platform_enum,
     )
     config: str = Field(description="Config file or glob, relative to the inventory's folder")
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from fovalidate.relays.registry import accepted_names, normalize_platform
+
+        if normalize_platform(value) is None:
+            raise ValueError(f"unknown platform {value!r}; use one of {', '.join(accepted_names())}")
+        return value
 
 
 class Inventory(StrictModel):

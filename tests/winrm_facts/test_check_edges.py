@@ -11,13 +11,13 @@ import time
 from typing import Any
 
 import pytest
-from fovalidate_checks.bootp_support import BootpSupport
-from fovalidate_checks.dhcp_authorization import DhcpAuthorization
-from fovalidate_checks.dhcp_relationships import FailoverRelationships
-from fovalidate_checks.dhcp_scopes import FailoverScopes
-from fovalidate_checks.firewall_failover_rules import FailoverFirewallRules
-from fovalidate_checks.time_skew import TimeSkew
-from fovalidate_checks.time_source import TimeSource
+from fovalidate.checks.bootp_support import BootpSupport
+from fovalidate.checks.dhcp_authorization import DhcpAuthorization
+from fovalidate.checks.dhcp_relationships import FailoverRelationships
+from fovalidate.checks.dhcp_scopes import FailoverScopes
+from fovalidate.checks.firewall_failover_rules import FailoverFirewallRules
+from fovalidate.checks.time_skew import TimeSkew
+from fovalidate.checks.time_source import TimeSource
 
 from fovalidate.check.interface import Check, CheckContext, RelationshipTarget, ServerTarget
 from fovalidate.emulators.windows import (

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fovalidate_checks.firewall_policy import (
+from fovalidate.checks.firewall_policy import (
     Advice,
     Connection,
     Match,
@@ -28,8 +28,8 @@ from fovalidate_checks.firewall_policy import (
     service_port_match,
 )
 
+from fovalidate.facts.windows import FirewallProfile, FirewallRule, LocalAddresses
 from fovalidate.findings import Status
-from fovalidate.probes.winrm.facts import FirewallProfile, FirewallRule, LocalAddresses
 from fovalidate.probes.winrm.parse import read_firewall_profiles, read_firewall_rules, read_local_addresses
 
 SAMPLES = Path(__file__).parent / "samples"

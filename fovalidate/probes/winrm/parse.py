@@ -24,9 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fovalidate.probes.interface import Cause, FactError
-from fovalidate.probes.winrm import shapes
-from fovalidate.probes.winrm.facts import (
+from fovalidate.facts.windows import (
     Authorization,
     AuthorizedServer,
     ClockReading,
@@ -48,6 +46,8 @@ from fovalidate.probes.winrm.facts import (
     TimeService,
     WindowsFacts,
 )
+from fovalidate.probes.interface import Cause, FactError
+from fovalidate.probes.winrm import shapes
 from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript, firewall_ports
 from fovalidate.secrets import redact
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fovalidate.facts import WINDOWS
+from fovalidate.facts.windows import WindowsFacts
 from fovalidate.findings import Status
+from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
-from fovalidate.probes.winrm.facts import WindowsFacts
 from fovalidate.probes.winrm.factscripts import ScriptParameterError, fact_scripts
 from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer
 
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
     import ipaddress
 
     from fovalidate.inventory.loader import LoadedInventory
-    from fovalidate.inventory.model import Server
 
 
 def partners_of(server: Server, inventory: LoadedInventory) -> list[tuple[ipaddress.IPv4Address, int]]:
@@ -57,8 +58,8 @@ def connect_timeout(context: ProbeContext) -> float:
     return max(1.0, float(context.timeout))
 
 
-class WinRMProbe(Probe):
-    kind = "winrm"
+class WinRMProbe(Probe[Server, WindowsFacts]):
+    produces = WINDOWS
     description = "Read-only PowerShell over WinRM (pywinrm): OS, W32Time, DHCP, firewall, partner TCP"
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:

@@ -1,4 +1,4 @@
-"""What the `winrm` probe learns about one Windows server.
+"""What the `winrm` probe (or a collected answer file) tells about one Windows server.
 
 `WindowsFacts` holds one value per section (OS, time, DHCP service, ...).
 A section that could not be read holds a `SectionError` instead, so one
@@ -13,11 +13,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from fovalidate.probes.interface import Cause, FactError, FactUnavailable
+from fovalidate.facts.interface import Cause, FactError, FactUnavailable
 
 T = TypeVar("T")
 
-KIND = "winrm"
+#: The name of this fact kind (the typed key is `fovalidate.facts.WINDOWS`).
+KIND_NAME = "winrm"
 
 
 @dataclass(frozen=True)
@@ -478,7 +479,7 @@ class WindowsFacts:
     def require(self, value: T | SectionError) -> T:
         """The section's value, or FactUnavailable (an ERROR finding naming host and cause)."""
         if isinstance(value, SectionError):
-            raise FactUnavailable(KIND, self.host, value.as_fact_error(self.host))
+            raise FactUnavailable(KIND_NAME, self.host, value.as_fact_error(self.host))
         return value
 
     def connect_to(self, address: ipaddress.IPv4Address | str, port: int) -> PartnerConnect | None:
