@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 from fovalidate.inventory.model import Server, WinRMSettings
 from fovalidate.probes.interface import Cause, FactError, ProbeFailed
+from fovalidate.probes.winrm.transport.link import RECEIVE_SLACK, DeadlinePassed, LinkState
 from fovalidate.secrets import MissingPassword, redact, register_secret
 
 if TYPE_CHECKING:
@@ -78,8 +79,6 @@ MAX_COMMAND_LINE = 8191
 DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
 #: How long close() may spend on Signal/Delete.
 _CLOSE_BUDGET = 5.0
-#: Extra read time for a Receive beyond what the server was asked to hold it.
-_RECEIVE_SLACK = 1.0
 _EXCERPT = 300
 
 _POWERSHELL = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
@@ -173,8 +172,8 @@ class WinRMSession:
             else max(self.timeout, float(self.settings.operation_timeout))
         )
         self.max_output = max_output
-        #: HTTP requests sent so far (authentication round trips included).
-        self.requests = 0
+        #: The deadline, logon and request count shared with the HTTP layer.
+        self.link = LinkState(self.timeout, float(self.settings.read_timeout))
         if password:
             register_secret(password)
         self._password = password
@@ -183,14 +182,13 @@ class WinRMSession:
         #: A finished command that was not sent Signal(terminate) (see the module docstring).
         self._unsignalled: str | None = None
         self._failure: FactError | None = None
-        #: Absolute time.monotonic() by which the current operation must end.
-        self._deadline: float | None = None
-        #: Seconds the server was asked to hold the Receive in flight (None: not a Receive).
-        self._receive_hold: float | None = None
-        #: True once the server has accepted a request (a later 401 means a lost logon).
-        self._logged_on = False
 
     # -- public API -------------------------------------------------------
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far (authentication round trips included)."""
+        return self.link.requests
 
     @property
     def host(self) -> str:
@@ -207,7 +205,7 @@ class WinRMSession:
 
     def budget(self, scripts: int) -> float:
         """Worst-case seconds for open + `scripts` scripts + close (for a probe's deadline)."""
-        return (self.script_timeout + _RECEIVE_SLACK) * (scripts + 1) + _CLOSE_BUDGET + self.timeout
+        return (self.script_timeout + RECEIVE_SLACK) * (scripts + 1) + _CLOSE_BUDGET + self.timeout
 
     def open(self) -> None:
         """Authenticate and create the shell (code page 65001). Raises ProbeFailed."""
@@ -215,20 +213,20 @@ class WinRMSession:
             return
         if self._failure is not None:
             raise ProbeFailed(self._failure)
-        try:
-            self._protocol = self._build_protocol()
-            self._deadline = time.monotonic() + self.script_timeout
-            self._shell_id = self._protocol.open_shell(codepage=65001, noprofile=True)
-        except ProbeFailed as exc:
-            self._failure = exc.error
-            self._drop_transport()
-            raise
-        except Exception as exc:  # every library error becomes a plain cause
-            self._failure = self._explain(exc, "opening a WinRM shell")
-            self._drop_transport()
-            raise ProbeFailed(self._failure) from None
-        finally:
-            self._deadline = None
+        # The deadline covers the except clauses too: a read timeout is
+        # explained as the operation's timeout while the deadline runs.
+        with self.link.operation(self.script_timeout):
+            try:
+                self._protocol = self._build_protocol()
+                self._shell_id = self._protocol.open_shell(codepage=65001, noprofile=True)
+            except ProbeFailed as exc:
+                self._failure = exc.error
+                self._drop_transport()
+                raise
+            except Exception as exc:  # every library error becomes a plain cause
+                self._failure = self._explain(exc, "opening a WinRM shell")
+                self._drop_transport()
+                raise ProbeFailed(self._failure) from None
 
     def run_script(self, script: str, *, name: str) -> ScriptOutput:
         """Run one PowerShell script in the shell and wait for it (at most `script_timeout`)."""
@@ -244,29 +242,27 @@ class WinRMSession:
             )
         self.open()
         assert self._protocol is not None and self._shell_id is not None
-        self._deadline = time.monotonic() + self.script_timeout
         command_id: str | None = None
-        try:
-            sent_at = time.time()
-            command_id = self._start(command)
-            stdout, stderr, exit_code = self._collect(command_id, name)
-            received_at = time.time()
-            self._unsignalled = command_id
-            return ScriptOutput(stdout, stderr, exit_code, sent_at, received_at)
-        except ProbeFailed as exc:
-            self._abandon(command_id, exc.error, link_broken=exc.error.cause == Cause.TIMED_OUT)
-            raise
-        except Exception as exc:
-            from winrm.exceptions import WSManFaultError
+        with self.link.operation(self.script_timeout):
+            try:
+                sent_at = time.time()
+                command_id = self._start(command)
+                stdout, stderr, exit_code = self._collect(command_id, name)
+                received_at = time.time()
+                self._unsignalled = command_id
+                return ScriptOutput(stdout, stderr, exit_code, sent_at, received_at)
+            except ProbeFailed as exc:
+                self._abandon(command_id, exc.error, link_broken=exc.error.cause == Cause.TIMED_OUT)
+                raise
+            except Exception as exc:
+                from winrm.exceptions import WSManFaultError
 
-            error = self._explain(exc, f"running the script {name!r}")
-            # A fault is an answer: the shell still works. Anything else (a
-            # timed-out or broken HTTP exchange) leaves the connection, and
-            # over http the NTLM sealing sequence, in an unknown state.
-            self._abandon(command_id, error, link_broken=not isinstance(exc, WSManFaultError))
-            raise ProbeFailed(error) from None
-        finally:
-            self._deadline = None
+                error = self._explain(exc, f"running the script {name!r}")
+                # A fault is an answer: the shell still works. Anything else (a
+                # timed-out or broken HTTP exchange) leaves the connection, and
+                # over http the NTLM sealing sequence, in an unknown state.
+                self._abandon(command_id, error, link_broken=not isinstance(exc, WSManFaultError))
+                raise ProbeFailed(error) from None
 
     def close(self) -> None:
         """Delete the shell and drop the connection. Never raises."""
@@ -274,13 +270,9 @@ class WinRMSession:
         self._shell_id = None
         self._unsignalled = None
         if protocol is not None and shell_id is not None:
-            self._deadline = time.monotonic() + min(self.timeout, _CLOSE_BUDGET)
-            try:
+            with self.link.operation(min(self.timeout, _CLOSE_BUDGET)), contextlib.suppress(Exception):
+                # The server drops idle shells itself: nothing to report.
                 protocol.close_shell(shell_id, close_session=False)
-            except Exception:
-                pass  # the server drops idle shells itself; nothing to report
-            finally:
-                self._deadline = None
         self._drop_transport()
 
     def __enter__(self) -> WinRMSession:
@@ -316,7 +308,7 @@ class WinRMSession:
         configured = int(self._protocol.operation_timeout_sec)
         shorten = True
         while True:
-            left = (self._deadline or 0) - time.monotonic()
+            left = self.link.seconds_left()
             if left <= 0:
                 raise ProbeFailed(self._timed_out(f"running the script {name!r}"))
             # Ask the server to hold this Receive no longer than the time left
@@ -325,7 +317,7 @@ class WinRMSession:
             # connection stays usable for Signal and Delete afterwards.
             hold = max(1, min(configured, int(left))) if shorten else configured
             self._protocol.operation_timeout_sec = hold
-            self._receive_hold = float(hold) if shorten else None
+            self.link.receive_hold = float(hold) if shorten else None
             try:
                 out, err, exit_code, done = self._protocol.get_command_output_raw(self._shell_id, command_id)
             except WinRMOperationTimeoutError:
@@ -340,7 +332,7 @@ class WinRMSession:
                 continue
             finally:
                 self._protocol.operation_timeout_sec = configured
-                self._receive_hold = None
+                self.link.receive_hold = None
             stdout.append(out)
             stderr.append(err)
             size += len(out) + len(err)
@@ -363,8 +355,8 @@ class WinRMSession:
             # Later scripts get this error at once instead of failing in confusing ways.
             self._failure = error
         if command_id is not None and error.cause in (Cause.TIMED_OUT, Cause.BAD_OUTPUT):
-            self._deadline = time.monotonic() + min(self.timeout, _CLOSE_BUDGET)
-            with contextlib.suppress(Exception):  # the shell is deleted (or expires) anyway
+            # The shell is deleted (or expires) anyway: a failed Signal changes nothing.
+            with self.link.operation(min(self.timeout, _CLOSE_BUDGET)), contextlib.suppress(Exception):
                 self._signal(command_id)
         if link_broken:
             self.close()
@@ -478,26 +470,6 @@ class WinRMSession:
             with contextlib.suppress(Exception):
                 protocol.transport.close_session()
 
-    # -- time budget, used by the transport for every HTTP request ------------
-
-    def _request_timeouts(self) -> tuple[float, float]:
-        """(connect, read) timeouts for the next HTTP request.
-
-        A Receive may wait as long as the server was asked to hold it, plus
-        a little for the answer to travel; anything else gets the time left
-        before the deadline.
-        """
-        read = float(self.settings.read_timeout)
-        left = None if self._deadline is None else self._deadline - time.monotonic()
-        if left is not None and left <= 0:
-            raise _DeadlinePassed()
-        if self._receive_hold is not None:
-            read = min(read, self._receive_hold + _RECEIVE_SLACK)
-        elif left is not None:
-            read = min(read, left)
-        connect = min(self.timeout, read, float(self.settings.read_timeout))
-        return max(connect, 0.01), max(read, 0.01)
-
     # -- turning exceptions into plain causes ---------------------------------
 
     def _timed_out(self, doing: str) -> FactError:
@@ -512,10 +484,6 @@ class WinRMSession:
         """A FactError for any exception raised while talking to the server."""
         error = _classify(self, exc, doing)
         return FactError(error.cause, redact(error.detail), redact(error.fix), error.status, error.excerpt)
-
-
-class _DeadlinePassed(Exception):
-    """Raised before an HTTP request when the operation's time is up."""
 
 
 class _LogonLost(Exception):
@@ -572,7 +540,7 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
             super().init_poolmanager(*args, **kwargs)
 
         def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-            owner.requests += 1
+            owner.link.requests += 1
             return super().send(request, *args, **kwargs)
 
     class SessionTransport(Transport):
@@ -607,11 +575,11 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
         def _send_message_request(
             self, session: requests.Session, prepared_request: requests.PreparedRequest
         ) -> requests.Response:
-            connect, read = owner._request_timeouts()
+            connect, read = owner.link.request_timeouts()
             try:
                 response = session.send(prepared_request, timeout=(connect, read))
                 response.raise_for_status()
-                owner._logged_on = True
+                owner.link.logged_on = True
                 return response
             except requests.HTTPError as ex:
                 if ex.response.status_code == 401:
@@ -619,7 +587,7 @@ def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
                     wanted = _SCHEMES.get(owner.settings.transport)
                     if offered is not None and wanted is not None and not offered & wanted:
                         raise _SchemeNotOffered(sorted(offered)) from None
-                    if owner._logged_on and prepared_request.body:
+                    if owner.link.logged_on and prepared_request.body:
                         raise _LogonLost() from None
                     raise InvalidCredentialsError(
                         "the specified credentials were rejected by the server"
@@ -806,8 +774,8 @@ def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactErro
     port = settings.effective_port
     chain = _chain(exc)
 
-    if any(isinstance(e, _DeadlinePassed) for e in chain) or (
-        isinstance(exc, requests.exceptions.ReadTimeout) and session._deadline is not None
+    if any(isinstance(e, DeadlinePassed) for e in chain) or (
+        isinstance(exc, requests.exceptions.ReadTimeout) and session.link.deadline is not None
     ):
         return session._timed_out(doing)
     if isinstance(exc, WSManFaultError):
