@@ -59,11 +59,11 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fovalidate.inventory.model import Server, WinRMSettings
 from fovalidate.probes.interface import Cause, FactError, ProbeFailed
+from fovalidate.probes.winrm.transport.certificates import peer_certificate, pem_file, trusted_ca_file
 from fovalidate.probes.winrm.transport.link import RECEIVE_SLACK, DeadlinePassed, LinkState
 from fovalidate.secrets import MissingPassword, redact, register_secret
 
@@ -396,15 +396,9 @@ class WinRMSession:
             self._require_kerberos()
         cert_pem = key_pem = None
         if settings.transport == "certificate":
-            cert_pem = str(self._existing_file(settings.cert_pem, "cert_pem"))
-            key_pem = str(self._existing_file(settings.cert_key_pem, "cert_key_pem"))
-        ca_trust: str | None = None
-        if (
-            settings.scheme == "https"
-            and settings.server_cert_validation == "validate"
-            and settings.ca_trust_path
-        ):
-            ca_trust = str(self._existing_file(settings.ca_trust_path, "ca_trust_path"))
+            cert_pem = str(pem_file(self.server, settings.cert_pem, "cert_pem"))
+            key_pem = str(pem_file(self.server, settings.cert_key_pem, "cert_key_pem"))
+        ca_trust = trusted_ca_file(self.server)
 
         from winrm.protocol import Protocol
 
@@ -451,18 +445,6 @@ class WinRMSession:
                     f"set fqdn: for {self.server.name} in the inventory, or use transport: ntlm",
                 )
             )
-
-    def _existing_file(self, path: Path | None, key: str) -> Path:
-        if path is None or not Path(path).is_file():
-            state = "not set" if path is None else f"{path}, which is not a file"
-            raise ProbeFailed(
-                FactError(
-                    Cause.NOT_CONFIGURED,
-                    f"winrm.{key} for {self.server.name} is {state}",
-                    f"point winrm.{key} at a PEM file",
-                )
-            )
-        return Path(path)
 
     def _drop_transport(self) -> None:
         protocol, self._protocol = self._protocol, None
@@ -943,7 +925,7 @@ def _certificate_error(session: WinRMSession, error: ssl.SSLCertVerificationErro
     settings = session.settings
     host, port = session.host, settings.effective_port
     expected = session.server.fqdn or str(session.server.address)
-    cert = _peer_certificate(str(session.server.address), port, session.timeout, session.server.fqdn)
+    cert = peer_certificate(str(session.server.address), port, session.timeout, session.server.fqdn)
     held = ", ".join(cert.names) if cert and cert.names else "no names"
     code = getattr(error, "verify_code", None)
     if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
@@ -970,54 +952,6 @@ def _certificate_error(session: WinRMSession, error: ssl.SSLCertVerificationErro
         fix += f" (now {settings.ca_trust_path})"
     reason = getattr(error, "verify_message", "") or ""
     return FactError(Cause.CERTIFICATE, f"{problem}{f' ({reason})' if reason else ''}", fix)
-
-
-@dataclass(frozen=True)
-class _PeerCertificate:
-    subject: str
-    issuer: str
-    names: tuple[str, ...]
-    not_after: str
-    self_signed: bool
-
-
-def _peer_certificate(address: str, port: int, timeout: float, sni: str | None) -> _PeerCertificate | None:
-    """Fetch the server's certificate without trusting it, to say what is wrong with it."""
-    from cryptography import x509
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
-        with (
-            socket.create_connection((address, port), timeout=timeout) as raw,
-            context.wrap_socket(raw, server_hostname=sni) as tls,
-        ):
-            der = tls.getpeercert(binary_form=True)
-    except (OSError, ValueError):
-        return None
-    if not der:
-        return None
-    try:
-        cert = x509.load_der_x509_certificate(der)
-        names: list[str] = []
-        try:
-            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            names += [f"DNS:{n}" for n in san.get_values_for_type(x509.DNSName)]
-            names += [f"IP:{n}" for n in san.get_values_for_type(x509.IPAddress)]
-        except x509.ExtensionNotFound:
-            pass
-        if not names:
-            names += [f"CN:{a.value}" for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
-        return _PeerCertificate(
-            subject=cert.subject.rfc4514_string() or "no subject",
-            issuer=f"'{cert.issuer.rfc4514_string()}'",
-            names=tuple(names),
-            not_after=f"{getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after:%Y-%m-%d}",
-            self_signed=cert.issuer == cert.subject,
-        )
-    except ValueError:
-        return None
 
 
 def _short(chain: list[BaseException], kind: type[BaseException]) -> str:
