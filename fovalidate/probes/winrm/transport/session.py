@@ -52,20 +52,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import functools
 import os
-import socket
-import ssl
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fovalidate.inventory.model import Server, WinRMSettings
 from fovalidate.probes.interface import Cause, FactError, ProbeFailed
-from fovalidate.probes.winrm.transport.certificates import peer_certificate, pem_file, trusted_ca_file
-from fovalidate.probes.winrm.transport.link import RECEIVE_SLACK, DeadlinePassed, LinkState
-from fovalidate.secrets import MissingPassword, redact, register_secret
+from fovalidate.probes.winrm.transport.certificates import pem_file, trusted_ca_file
+from fovalidate.probes.winrm.transport.errors import excerpt, explain, host_label, no_username, timed_out
+from fovalidate.probes.winrm.transport.link import RECEIVE_SLACK, LinkState
+from fovalidate.secrets import MissingPassword, register_secret
 
 if TYPE_CHECKING:
     import requests
@@ -79,7 +77,6 @@ MAX_COMMAND_LINE = 8191
 DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
 #: How long close() may spend on Signal/Delete.
 _CLOSE_BUDGET = 5.0
-_EXCERPT = 300
 
 _POWERSHELL = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
 
@@ -114,7 +111,7 @@ def resolve_password(server: Server, credentials: CredentialStore | None) -> str
     if settings.transport in ("kerberos", "certificate"):
         return None
     if not settings.username:
-        raise ProbeFailed(_no_username(server))
+        raise ProbeFailed(no_username(server))
     if credentials is None:
         value = os.environ.get(settings.password_env) if settings.password_env else None
         if value:
@@ -123,7 +120,7 @@ def resolve_password(server: Server, credentials: CredentialStore | None) -> str
         raise ProbeFailed(
             FactError(
                 Cause.MISSING_CREDENTIALS,
-                f"no password for {settings.username} (needed for WinRM to {_label(server)})",
+                f"no password for {settings.username} (needed for WinRM to {host_label(server)})",
                 f"set the environment variable {settings.password_env}"
                 if settings.password_env
                 else "set winrm.password_env to the name of an environment variable that holds it",
@@ -135,7 +132,7 @@ def resolve_password(server: Server, credentials: CredentialStore | None) -> str
         raise ProbeFailed(
             FactError(
                 Cause.MISSING_CREDENTIALS,
-                f"no password for {exc.username} (needed for WinRM to {_label(server)})",
+                f"no password for {exc.username} (needed for WinRM to {host_label(server)})",
                 exc.hint,
             )
         ) from None
@@ -193,7 +190,7 @@ class WinRMSession:
     @property
     def host(self) -> str:
         """How messages name the server: "dhcp1 (10.0.0.5)"."""
-        return _label(self.server)
+        return host_label(self.server)
 
     @property
     def endpoint(self) -> str:
@@ -310,7 +307,7 @@ class WinRMSession:
         while True:
             left = self.link.seconds_left()
             if left <= 0:
-                raise ProbeFailed(self._timed_out(f"running the script {name!r}"))
+                raise ProbeFailed(timed_out(self.server, f"running the script {name!r}", self.script_timeout))
             # Ask the server to hold this Receive no longer than the time left
             # (whole seconds, at least 1), so that it answers, with output or
             # the OperationTimeout fault, before the deadline and the
@@ -343,7 +340,7 @@ class WinRMSession:
                         f"the script {name!r} on {self.host} printed more than "
                         f"{self.max_output // 1024} KiB; fovalidate stopped reading",
                         "run the script by hand on the server to see why its answer is so large",
-                        excerpt=_excerpt(b"".join(stdout) or b"".join(stderr)),
+                        excerpt=excerpt(b"".join(stdout) or b"".join(stderr)),
                     )
                 )
             if done:
@@ -381,7 +378,7 @@ class WinRMSession:
             )
         if settings.transport in ("ntlm", "basic"):
             if not settings.username:
-                raise ProbeFailed(_no_username(self.server))
+                raise ProbeFailed(no_username(self.server))
             if self._password is None:
                 raise ProbeFailed(
                     FactError(
@@ -454,18 +451,16 @@ class WinRMSession:
 
     # -- turning exceptions into plain causes ---------------------------------
 
-    def _timed_out(self, doing: str) -> FactError:
-        return FactError(
-            Cause.TIMED_OUT,
-            f"{self.host} did not finish {doing} within {self.script_timeout:g}s",
-            "the server may be overloaded, or the script hangs there; raise winrm.operation_timeout "
-            "(and read_timeout) for slow servers, or run the script by hand on the server",
-        )
-
     def _explain(self, exc: BaseException, doing: str) -> FactError:
         """A FactError for any exception raised while talking to the server."""
-        error = _classify(self, exc, doing)
-        return FactError(error.cause, redact(error.detail), redact(error.fix), error.status, error.excerpt)
+        return explain(
+            exc,
+            doing,
+            server=self.server,
+            endpoint=self.endpoint,
+            link=self.link,
+            script_timeout=self.script_timeout,
+        )
 
 
 class _LogonLost(Exception):
@@ -718,252 +713,6 @@ def _negotiate_token(header: str) -> bytes | None:
             except ValueError:
                 return None
     return None
-
-
-# -- classification ---------------------------------------------------------------------
-
-
-def _label(server: Server) -> str:
-    return f"{server.name} ({server.address})"
-
-
-def _no_username(server: Server) -> FactError:
-    return FactError(
-        Cause.NOT_CONFIGURED,
-        f"no WinRM account is set for {_label(server)}",
-        r"set winrm.username (for example 'CORP\svc-fovalidate') under defaults or for this server",
-    )
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and everything it wraps (requests -> urllib3 -> ssl/socket)."""
-    seen: list[BaseException] = []
-    todo: list[Any] = [exc]
-    while todo:
-        item = todo.pop(0)
-        if not isinstance(item, BaseException) or any(item is s for s in seen):
-            continue
-        seen.append(item)
-        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
-    return seen
-
-
-def _classify(session: WinRMSession, exc: BaseException, doing: str) -> FactError:
-    import requests
-    from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError, WSManFaultError
-
-    host, settings = session.host, session.settings
-    port = settings.effective_port
-    chain = _chain(exc)
-
-    if any(isinstance(e, DeadlinePassed) for e in chain) or (
-        isinstance(exc, requests.exceptions.ReadTimeout) and session.link.deadline is not None
-    ):
-        return session._timed_out(doing)
-    if isinstance(exc, WSManFaultError):
-        return _classify_fault(session, exc, doing)
-    if isinstance(exc, InvalidCredentialsError):
-        return _credentials_rejected(session)
-    if any(isinstance(e, _LogonLost) for e in chain):
-        return FactError(
-            Cause.CREDENTIALS_REJECTED,
-            f"{host} asked {settings.username} to log on again in the middle of the session "
-            "and did not accept the new logon",
-            "check that the account was not locked out and its password not changed during the run; "
-            "then run again",
-        )
-    offered = next((e for e in chain if isinstance(e, _SchemeNotOffered)), None)
-    if offered is not None or (isinstance(exc, PermissionError) and "challenge" in str(exc)):
-        # The listener does not offer the configured scheme (requests-ntlm says "no challenge").
-        wanted = {"ntlm": "NTLM (Negotiate)", "kerberos": "Kerberos (Negotiate)"}.get(
-            settings.transport, settings.transport.capitalize()
-        )
-        setting = {"ntlm": "Negotiate", "kerberos": "Kerberos"}.get(
-            settings.transport, settings.transport.capitalize()
-        )
-        offers = f" (it offers {', '.join(o.capitalize() for o in offered.offered)})" if offered else ""
-        return FactError(
-            Cause.CREDENTIALS_REJECTED,
-            f"{host} does not offer {wanted} authentication for WinRM{offers}",
-            f'on the server: winrm set winrm/config/service/auth @{{{setting}="true"}}, '
-            "or set winrm.transport to a method the server offers",
-        )
-    for item in chain:
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return _certificate_error(session, item)
-    # A server that refuses the client certificate aborts the handshake: the
-    # client reads its alert, or (TLS 1.3, where the client finishes first)
-    # only sees the connection end.
-    refused = any(
-        isinstance(e, (ssl.SSLEOFError, ConnectionResetError))
-        or (isinstance(e, ssl.SSLError) and ("alert" in str(e).lower() or "eof" in str(e).lower()))
-        for e in chain
-    )
-    if settings.transport == "certificate" and refused:
-        return FactError(
-            Cause.CREDENTIALS_REJECTED,
-            f"{host} refused the client certificate in the TLS handshake ({_short(chain, ssl.SSLError)})",
-            "the certificate in winrm.cert_pem must be issued by a CA the server trusts "
-            "(Trusted Root and Trusted People stores) and allow client authentication",
-        )
-    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(e, ssl.SSLError) for e in chain):
-        return FactError(
-            Cause.CERTIFICATE,
-            f"the TLS handshake with {host} port {port} failed ({_short(chain, ssl.SSLError)})",
-            f"check that port {port} is the WinRM HTTPS listener (`winrm enumerate winrm/config/listener` "
-            "on the server); 5985 is plain http",
-        )
-    for item in chain:
-        if isinstance(item, socket.gaierror):
-            return FactError(
-                Cause.NAME_NOT_RESOLVED,
-                f"the name of {host} does not resolve ({item.strerror or item})",
-                "check the address and DNS",
-            )
-    if isinstance(exc, requests.exceptions.ConnectTimeout) or (
-        isinstance(exc, requests.exceptions.ConnectionError)
-        and any(isinstance(e, (TimeoutError, socket.timeout)) for e in chain)
-        and not isinstance(exc, requests.exceptions.ReadTimeout)
-    ):
-        return FactError(
-            Cause.TIMED_OUT,
-            f"no answer from {host} on TCP {port} (WinRM {settings.scheme}) within "
-            f"{min(session.timeout, float(settings.read_timeout)):g}s",
-            f"a firewall probably drops TCP {port}: allow it from this machine "
-            f"(Windows Firewall rule 'Windows Remote Management ({settings.scheme.upper()}-In)')",
-        )
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return FactError(
-            Cause.TIMED_OUT,
-            f"{host} accepted the connection but WinRM did not answer "
-            f"within {float(settings.read_timeout):g}s",
-            "raise winrm.read_timeout for slow servers; check the WinRM service on the server",
-        )
-    for item in chain:
-        if isinstance(item, ConnectionRefusedError) or getattr(item, "errno", None) == errno.ECONNREFUSED:
-            quickconfig = (
-                "winrm quickconfig -transport:https" if settings.scheme == "https" else "winrm quickconfig"
-            )
-            return FactError(
-                Cause.REFUSED,
-                f"nothing listens on TCP {port} of {host} (no WinRM {settings.scheme} listener)",
-                f"on the server run `{quickconfig}` (HTTPS needs a Server Authentication certificate "
-                "issued to the server's DNS name), or set winrm.port/scheme to the listener in use",
-            )
-        if getattr(item, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
-            return FactError(
-                Cause.UNREACHABLE,
-                f"no route to {host}, or a firewall rejected the connection to TCP {port}",
-                "check routing and firewalls between this machine and the server",
-            )
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return FactError(
-            Cause.UNEXPECTED,
-            f"the connection to {host} port {port} broke while {doing} ({_short(chain, OSError)})",
-            "if this port is the HTTPS listener, set winrm.scheme: https (and the other way round)",
-        )
-    if isinstance(exc, WinRMTransportError):
-        return FactError(
-            Cause.UNEXPECTED,
-            f"{host} answered HTTP {exc.code} while {doing}",
-            f"check that {session.endpoint} is a WinRM listener",
-            excerpt=_excerpt(exc.response_text.encode("utf-8", "replace")) if exc.response_text else None,
-        )
-    if isinstance(exc, WinRMError):
-        return FactError(Cause.UNEXPECTED, f"WinRM error from {host} while {doing}: {exc}", "")
-    return FactError(Cause.UNEXPECTED, f"{type(exc).__name__} while {doing} on {host}: {exc}", "")
-
-
-def _credentials_rejected(session: WinRMSession) -> FactError:
-    settings = session.settings
-    where = f" (environment variable {settings.password_env})" if settings.password_env else ""
-    if settings.transport == "certificate":
-        return FactError(
-            Cause.CREDENTIALS_REJECTED,
-            f"{session.host} did not accept the WinRM client certificate (HTTP 401)",
-            "map the certificate to a local account on the server (winrm create "
-            "winrm/config/service/certmapping...) and allow it (auth Certificate=true)",
-        )
-    if settings.transport == "basic":
-        extra = "; Basic works only for local accounts and needs winrm/config/service/auth Basic=true"
-    elif settings.transport == "ntlm":
-        extra = r"; write domain accounts as DOMAIN\user"
-    else:
-        extra = ""
-    return FactError(
-        Cause.CREDENTIALS_REJECTED,
-        f"{session.host} rejected the WinRM credentials of {settings.username} (HTTP 401)",
-        f"check the account name and its password{where}{extra}",
-    )
-
-
-def _classify_fault(session: WinRMSession, exc: Any, doing: str) -> FactError:
-    subcode = (exc.fault_subcode or "").split(":")[-1]
-    reason = " ".join(str(exc.reason or "").split())
-    if subcode == "AccessDenied" or exc.wsman_fault_code == 5:
-        return FactError(
-            Cause.ACCESS_DENIED,
-            f"{session.host} refused WinRM access for {session.settings.username} "
-            f"({reason or 'Access is denied.'})",
-            f"the account needs to be in Administrators or DHCP Administrators on {session.server.name} "
-            "(and allowed to use WinRM: Remote Management Users, or the WinRM RootSDDL)",
-        )
-    if subcode == "QuotaLimit" or "quota" in reason.lower() or "maximum number" in reason.lower():
-        return FactError(
-            Cause.UNEXPECTED,
-            f"{session.host} refused a WinRM shell while {doing}: {reason}",
-            "close other WinRM sessions of this account, or raise MaxShellsPerUser on the server",
-        )
-    return FactError(
-        Cause.UNEXPECTED,
-        f"WS-Management fault from {session.host} while {doing}: {reason or subcode or 'no reason given'}",
-        "",
-    )
-
-
-def _certificate_error(session: WinRMSession, error: ssl.SSLCertVerificationError) -> FactError:
-    settings = session.settings
-    host, port = session.host, settings.effective_port
-    expected = session.server.fqdn or str(session.server.address)
-    cert = peer_certificate(str(session.server.address), port, session.timeout, session.server.fqdn)
-    held = ", ".join(cert.names) if cert and cert.names else "no names"
-    code = getattr(error, "verify_code", None)
-    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-        return FactError(
-            Cause.CERTIFICATE,
-            f"the WinRM certificate of {host} is for {held}, not for {expected}",
-            f"issue the listener a certificate that names {expected} (subject alternative name)"
-            + ("" if session.server.fqdn else ", or set fqdn: to a name the certificate holds"),
-        )
-    if code == 10 and cert is not None:  # X509_V_ERR_CERT_HAS_EXPIRED
-        return FactError(
-            Cause.CERTIFICATE,
-            f"the WinRM certificate of {host} ({cert.subject}) expired on {cert.not_after}",
-            "renew the certificate and bind it to the HTTPS listener (winrm set winrm/config/listener...)",
-        )
-    issuer = cert.issuer if cert else "an unknown issuer"
-    if cert is not None and cert.self_signed:
-        problem = f"the WinRM certificate of {host} is self-signed ({cert.subject})"
-        fix = "add that certificate (PEM) to the file named by winrm.ca_trust_path, or issue one from your CA"
-    else:
-        problem = f"the WinRM certificate of {host} was issued by {issuer}, which is not trusted"
-        fix = f"add the certificate of the CA {issuer} (PEM) to the file named by winrm.ca_trust_path"
-    if settings.ca_trust_path:
-        fix += f" (now {settings.ca_trust_path})"
-    reason = getattr(error, "verify_message", "") or ""
-    return FactError(Cause.CERTIFICATE, f"{problem}{f' ({reason})' if reason else ''}", fix)
-
-
-def _short(chain: list[BaseException], kind: type[BaseException]) -> str:
-    for item in chain:
-        if isinstance(item, kind):
-            text = getattr(item, "strerror", None) or str(item)
-            return " ".join(str(text).split())[:200]
-    return type(chain[0]).__name__
-
-
-def _excerpt(data: bytes) -> str:
-    return redact(data[:_EXCERPT].decode("utf-8", "replace"))
 
 
 __all__ = [
