@@ -152,7 +152,7 @@ def _rules() -> tuple[Rule, ...]:
     import requests.exceptions as http
     from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError, WSManFaultError
 
-    from fovalidate.probes.winrm.transport.session import _LogonLost, _SchemeNotOffered
+    from fovalidate.probes.winrm.transport.auth import LogonLost, SchemeNotOffered
 
     return (
         # The session's own deadline (checked before each request, or a read cut short by it).
@@ -161,8 +161,8 @@ def _rules() -> tuple[Rule, ...]:
         # The server answered: a fault, or HTTP 401 in its several meanings.
         Rule((WSManFaultError,), _fault, wrapped=False),
         Rule((InvalidCredentialsError,), _credentials_rejected, wrapped=False),
-        Rule((_LogonLost,), _logon_lost),
-        Rule((_SchemeNotOffered,), _scheme_not_offered),
+        Rule((LogonLost,), _logon_lost),
+        Rule((SchemeNotOffered,), _scheme_not_offered),
         # TLS: the server's certificate, the client's, or no TLS at all.
         Rule((ssl.SSLCertVerificationError,), _certificate_not_trusted),
         Rule((ssl.SSLError, ConnectionResetError), _client_certificate_refused),

@@ -1,4 +1,4 @@
-"""The WinRM client transport: one pywinrm shell per server, many scripts.
+"""The WinRM session: one pywinrm shell per server, many scripts, each within its deadline.
 
 `WinRMSession` opens one WinRS shell (`winrm.protocol.Protocol.open_shell`)
 and runs each fact script in it as `powershell.exe ... -EncodedCommand`.
@@ -16,60 +16,41 @@ Choices and why:
   no longer than the whole seconds left (at least 1), so the server answers
   before the deadline and the connection stays usable for the Signal that
   stops the hung process and the Delete of the shell; other requests get
-  only the time left. A hung command thus ends as a TIMED_OUT error naming
-  the host, at most about a second after its deadline.
-- **Never unencrypted.** Over http the session insists on NTLM or Kerberos
-  message encryption (pywinrm `message_encryption="always"`); Basic and
-  certificate authentication are refused over http even if the inventory
-  model was bypassed. Proxies from the environment are ignored: WinRM
-  traffic goes straight to the server's address.
-- **Certificate names.** The session connects to the server's `address`.
-  The certificate is checked against the server's `fqdn` when the inventory
-  gives one (Windows' HTTPS listener certificates are issued to the
-  computer's DNS name), otherwise against the address itself. No DNS lookup
-  is made for this.
-- **Few requests.** Full fact sets should cost at most 10 HTTP requests per
-  server: for three scripts, 10 over http + NTLM, 9 over https + NTLM, 8 over
-  https + Basic (bench/winrm_transport.py). NTLM sends its first token with
-  the first request (one round trip fewer than requests-ntlm, which sends
-  each first request bare and waits for the 401); over https the TLS
-  channel binding goes into the final NTLM message. When the server forgets
-  the logon because it closed an idle connection, the session logs on
-  again (over http with new sealing keys, resending the sealed message).
-  A finished command is not sent a Signal(terminate): the shell is deleted
-  at `close()`, which releases everything its commands held. MS-WSMV says
-  a client "MUST" send terminate before a new command; whether Windows
-  enforces that is UNCONFIRMED, so if a Command is refused while an earlier
-  command is still unsignalled, the session sends the Signal and retries the
-  Command once. A command that is abandoned (timeout, oversized output) is
-  always signalled, so the PowerShell process on the server is stopped.
+  only the time left (`link.LinkState`, which the HTTP layer reads). A hung
+  command thus ends as a TIMED_OUT error naming the host, at most about a
+  second after its deadline.
+- **Signals.** A finished command is not sent a Signal(terminate): the shell
+  is deleted at `close()`, which releases everything its commands held.
+  MS-WSMV says a client "MUST" send terminate before a new command; whether
+  Windows enforces that is UNCONFIRMED, so if a Command is refused while an
+  earlier command is still unsignalled, the session sends the Signal and
+  retries the Command once. A command that is abandoned (timeout, oversized
+  output) is always signalled, so the PowerShell process on the server is
+  stopped.
 
 Every failure is raised as `ProbeFailed(FactError(...))` with a plain cause
-and a fix that name the host; passwords never appear in any message.
+and a fix that name the host (`errors`); passwords never appear in any
+message.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import functools
-import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fovalidate.inventory.model import Server, WinRMSettings
 from fovalidate.probes.interface import Cause, FactError, ProbeFailed
-from fovalidate.probes.winrm.transport.certificates import pem_file, trusted_ca_file
-from fovalidate.probes.winrm.transport.errors import excerpt, explain, host_label, no_username, timed_out
+from fovalidate.probes.winrm.transport.certificates import trusted_ca_file
+from fovalidate.probes.winrm.transport.credentials import check_logon
+from fovalidate.probes.winrm.transport.errors import excerpt, explain, host_label, timed_out
 from fovalidate.probes.winrm.transport.link import RECEIVE_SLACK, LinkState
-from fovalidate.secrets import MissingPassword, register_secret
+from fovalidate.secrets import register_secret
 
 if TYPE_CHECKING:
-    import requests
     from winrm.protocol import Protocol
-
-    from fovalidate.secrets import CredentialStore
 
 #: cmd.exe's limit for the whole command line WinRM runs (WinRS starts it through cmd.exe).
 MAX_COMMAND_LINE = 8191
@@ -100,42 +81,6 @@ class ScriptOutput:
     sent_at: float
     #: time.time() when the last Receive answer arrived
     received_at: float
-
-
-def resolve_password(server: Server, credentials: CredentialStore | None) -> str | None:
-    """The password for `server`'s WinRM account, or ProbeFailed(MISSING_CREDENTIALS).
-
-    Kerberos (ticket cache) and certificate authentication need none.
-    """
-    settings = server.winrm
-    if settings.transport in ("kerberos", "certificate"):
-        return None
-    if not settings.username:
-        raise ProbeFailed(no_username(server))
-    if credentials is None:
-        value = os.environ.get(settings.password_env) if settings.password_env else None
-        if value:
-            register_secret(value)
-            return value
-        raise ProbeFailed(
-            FactError(
-                Cause.MISSING_CREDENTIALS,
-                f"no password for {settings.username} (needed for WinRM to {host_label(server)})",
-                f"set the environment variable {settings.password_env}"
-                if settings.password_env
-                else "set winrm.password_env to the name of an environment variable that holds it",
-            )
-        )
-    try:
-        return credentials.password_for(settings.username, settings.password_env)
-    except MissingPassword as exc:
-        raise ProbeFailed(
-            FactError(
-                Cause.MISSING_CREDENTIALS,
-                f"no password for {exc.username} (needed for WinRM to {host_label(server)})",
-                exc.hint,
-            )
-        ) from None
 
 
 class WinRMSession:
@@ -365,91 +310,50 @@ class WinRMSession:
     # -- building the pywinrm protocol -------------------------------------
 
     def _build_protocol(self) -> Protocol:
-        settings = self.settings
-        if settings.scheme == "http" and settings.transport not in ("ntlm", "kerberos"):
-            raise ProbeFailed(
-                FactError(
-                    Cause.NOT_CONFIGURED,
-                    f"transport {settings.transport} over http would send credentials to {self.host} "
-                    "in clear text; fovalidate does not do that",
-                    "use scheme: https, or transport: ntlm or kerberos "
-                    "(their messages are encrypted over http)",
-                )
-            )
-        if settings.transport in ("ntlm", "basic"):
-            if not settings.username:
-                raise ProbeFailed(no_username(self.server))
-            if self._password is None:
-                raise ProbeFailed(
-                    FactError(
-                        Cause.MISSING_CREDENTIALS,
-                        f"no password for {settings.username} (needed for WinRM to {self.host})",
-                        f"set the environment variable {settings.password_env}"
-                        if settings.password_env
-                        else "set winrm.password_env, store the password in the keyring, or use --ask-pass",
-                    )
-                )
-        if settings.transport == "kerberos":
-            self._require_kerberos()
-        cert_pem = key_pem = None
-        if settings.transport == "certificate":
-            cert_pem = str(pem_file(self.server, settings.cert_pem, "cert_pem"))
-            key_pem = str(pem_file(self.server, settings.cert_key_pem, "cert_key_pem"))
-        ca_trust = trusted_ca_file(self.server)
+        """pywinrm's Protocol for this server, sending through `wsman_http.WsmanHttp`."""
+        logon = check_logon(self.server, self._password)
+        ca_file = trusted_ca_file(self.server)
 
         from winrm.protocol import Protocol
 
+        from fovalidate.probes.winrm.transport.wsman_http import WsmanHttp
+
+        settings = self.settings
         operation = max(1, round(settings.operation_timeout))
+        # Protocol builds a pywinrm Transport from the account arguments, which
+        # checks them; that Transport is then replaced, so the HTTP settings
+        # (CA file, certificate validation, encryption, proxies) are WsmanHttp's.
         protocol = Protocol(
             self.endpoint,
-            transport=settings.transport,
-            username=settings.username,
-            password=self._password,
-            ca_trust_path=ca_trust,  # None: never take a CA bundle from the environment
-            cert_pem=cert_pem,
-            cert_key_pem=key_pem,
-            server_cert_validation=settings.server_cert_validation,
+            transport=logon.method,
+            username=logon.username,
+            password=logon.password,
+            cert_pem=logon.client_certificate[0] if logon.client_certificate else None,
+            cert_key_pem=logon.client_certificate[1] if logon.client_certificate else None,
             # pywinrm wants whole seconds with read > operation; the real read
             # timeout (a float, capped by the deadline) is applied per request.
             read_timeout_sec=max(operation + 1, int(settings.read_timeout + 0.999)),
             operation_timeout_sec=operation,
-            kerberos_hostname_override=self.server.fqdn if settings.transport == "kerberos" else None,
-            message_encryption="always" if settings.scheme == "http" else "auto",
-            proxy=None,
         )
-        protocol.transport = _build_transport(protocol, self)
+        https = settings.scheme == "https"
+        validate = settings.server_cert_validation == "validate"
+        # pywinrm annotates Protocol.transport as its own Transport class, but
+        # Protocol calls only send_message() and close_session() on it.
+        protocol.transport = WsmanHttp(  # type: ignore[assignment]
+            self.endpoint,
+            logon,
+            self.link,
+            verify=(ca_file or True) if validate else False,
+            server_hostname=self.server.fqdn if https else None,
+            seal=not https,
+        )
         return protocol
-
-    def _require_kerberos(self) -> None:
-        import winrm.transport
-
-        if not winrm.transport.HAVE_KERBEROS:
-            raise ProbeFailed(
-                FactError(
-                    Cause.NOT_CONFIGURED,
-                    f"transport: kerberos is set for {self.host}, "
-                    "but the Kerberos libraries are not installed",
-                    "install the optional extra: pip install 'fovalidate[kerberos]' (it needs the system's "
-                    "Kerberos development files, e.g. apt install libkrb5-dev), get a ticket with kinit, "
-                    "or use transport: ntlm",
-                )
-            )
-        if not self.server.fqdn:
-            raise ProbeFailed(
-                FactError(
-                    Cause.NOT_CONFIGURED,
-                    f"Kerberos needs the DNS name of {self.host} (its service principal is HTTP/<name>)",
-                    f"set fqdn: for {self.server.name} in the inventory, or use transport: ntlm",
-                )
-            )
 
     def _drop_transport(self) -> None:
         protocol, self._protocol = self._protocol, None
         if protocol is not None:
             with contextlib.suppress(Exception):
                 protocol.transport.close_session()
-
-    # -- turning exceptions into plain causes ---------------------------------
 
     def _explain(self, exc: BaseException, doing: str) -> FactError:
         """A FactError for any exception raised while talking to the server."""
@@ -463,263 +367,4 @@ class WinRMSession:
         )
 
 
-class _LogonLost(Exception):
-    """A 401 after the session had logged on: the server forgot the logon (closed connection)."""
-
-
-class _SchemeNotOffered(Exception):
-    """A 401 whose WWW-Authenticate does not offer the configured scheme at all."""
-
-    def __init__(self, offered: list[str]):
-        self.offered = offered
-        super().__init__(", ".join(offered))
-
-
-#: WWW-Authenticate schemes (lower case) that serve each inventory transport. Whether
-#: Windows advertises client certificate authentication there is UNCONFIRMED, so a
-#: certificate logon is never judged by the header.
-_SCHEMES = {
-    "ntlm": {"negotiate", "ntlm"},
-    "kerberos": {"negotiate", "kerberos"},
-    "basic": {"basic"},
-}
-
-
-def _offered_schemes(header: str) -> set[str] | None:
-    """Scheme names in a WWW-Authenticate header (None when there is none to judge by)."""
-    schemes = set()
-    for part in header.split(","):
-        word = part.strip().split(" ", 1)[0]
-        if word and "=" not in word:
-            schemes.add(word.lower())
-    return schemes or None
-
-
-# -- HTTP layer: pywinrm's Transport with request counting and per-request timeouts --------
-
-
-def _build_transport(protocol: Protocol, owner: WinRMSession) -> Any:
-    """A copy of pywinrm's Transport that counts requests and obeys the owner's deadline."""
-    import requests
-    import requests.adapters
-    from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
-    from winrm.transport import Transport
-
-    fqdn = owner.server.fqdn if owner.settings.scheme == "https" else None
-
-    class CountingAdapter(requests.adapters.HTTPAdapter):
-        """Counts every request, NTLM handshake resends included (they go through the adapter)."""
-
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            if fqdn:
-                # Connect to the address, but check the certificate against the DNS name.
-                kwargs["server_hostname"] = fqdn
-            super().init_poolmanager(*args, **kwargs)
-
-        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-            owner.link.requests += 1
-            return super().send(request, *args, **kwargs)
-
-    class SessionTransport(Transport):
-        # pywinrm builds the requests session lazily and, over http, sends the
-        # message that sets up encryption from inside build_session: both
-        # hooks make sure our adapters and NTLM auth are in place before any
-        # request is prepared.
-        def build_session(self) -> requests.Session:
-            session = super().build_session()
-            _prepare(session)
-            return session
-
-        def setup_encryption(self, session: requests.Session) -> None:
-            _prepare(session)
-            super().setup_encryption(session)
-
-        def send_message(self, message: str | bytes) -> bytes:
-            try:
-                return super().send_message(message)
-            except _LogonLost:
-                if self.encryption is None:
-                    raise  # https: the auth hook already tried to log on again
-                # Over http the body was sealed for the logon the server has
-                # forgotten (its connection was closed): log on again, which
-                # sets up new sealing keys, and send the message once more.
-                session = self.build_session()
-                self.encryption = None
-                session.auth = _ntlm_auth(owner)
-                self.setup_encryption(session)
-                return super().send_message(message)
-
-        def _send_message_request(
-            self, session: requests.Session, prepared_request: requests.PreparedRequest
-        ) -> requests.Response:
-            connect, read = owner.link.request_timeouts()
-            try:
-                response = session.send(prepared_request, timeout=(connect, read))
-                response.raise_for_status()
-                owner.link.logged_on = True
-                return response
-            except requests.HTTPError as ex:
-                if ex.response.status_code == 401:
-                    offered = _offered_schemes(ex.response.headers.get("WWW-Authenticate", ""))
-                    wanted = _SCHEMES.get(owner.settings.transport)
-                    if offered is not None and wanted is not None and not offered & wanted:
-                        raise _SchemeNotOffered(sorted(offered)) from None
-                    if owner.link.logged_on and prepared_request.body:
-                        raise _LogonLost() from None
-                    raise InvalidCredentialsError(
-                        "the specified credentials were rejected by the server"
-                    ) from None
-                text = self._get_message_response_text(ex.response) if ex.response.content else b""
-                raise WinRMTransportError(
-                    "http", ex.response.status_code, text.decode("utf-8", "replace")
-                ) from None
-
-    def _prepare(session: requests.Session) -> None:
-        if isinstance(session.get_adapter("https://"), CountingAdapter):
-            return
-        # Never take proxies, CA bundles or .netrc credentials from the
-        # environment (it also spares an environment scan per request).
-        session.trust_env = False
-        session.mount("https://", CountingAdapter())
-        session.mount("http://", CountingAdapter())
-        if owner.settings.transport == "ntlm":
-            session.auth = _ntlm_auth(owner)
-
-    old = protocol.transport
-    transport = SessionTransport(
-        endpoint=old.endpoint,
-        username=old.username,
-        password=old.password,
-        service=old.service,
-        ca_trust_path=old.ca_trust_path,
-        cert_pem=old.cert_pem,
-        cert_key_pem=old.cert_key_pem,
-        read_timeout_sec=old.read_timeout_sec,
-        server_cert_validation=old.server_cert_validation,
-        kerberos_delegation=old.kerberos_delegation,
-        kerberos_hostname_override=old.kerberos_hostname_override,
-        auth_method=old.auth_method,
-        message_encryption=old.message_encryption,
-        send_cbt=old.send_cbt,
-        proxy=old.proxy,
-    )
-    return transport
-
-
-def _ntlm_auth(owner: WinRMSession) -> Any:
-    """NTLM (in the Negotiate scheme) that sends its first token with the first request.
-
-    requests-ntlm sends each first request bare, waits for the 401, and only
-    then starts NTLM: one round trip more per logon. This variant sends the
-    NEGOTIATE token at once, answers the challenge (with the TLS channel
-    binding over https, computed from the certificate of the connection the
-    challenge came on), and logs on again when the server forgets the logon
-    because it closed the connection (https; over http the session's
-    `send_message` does that, since the sealed body must be sealed anew).
-    It keeps requests-ntlm's `session_security` shape, which pywinrm's
-    message encryption uses to seal and unseal.
-    """
-    import spnego
-    from requests_ntlm import HttpNtlmAuth
-    from requests_ntlm.requests_ntlm import ShimSessionSecurity
-    from spnego.channel_bindings import GssChannelBindings
-
-    username, password = owner.settings.username or "", owner._password or ""
-    tls = owner.settings.scheme == "https"
-
-    class EarlyNtlmAuth(HttpNtlmAuth):
-        def __init__(self) -> None:
-            super().__init__(username, password, send_cbt=tls)
-            self._context: Any = None
-
-        def _negotiate(self, request: Any) -> None:
-            self._context = spnego.client(
-                _ntlm_credential(username, password),
-                protocol="ntlm",
-                service="http",
-                options=spnego.NegotiateOptions.use_ntlm,
-            )
-            request.headers["Authorization"] = (
-                f"Negotiate {base64.b64encode(self._context.step() or b'').decode()}"
-            )
-
-        def __call__(self, request: Any) -> Any:
-            request.headers["Connection"] = "Keep-Alive"
-            if self.session_security is None:
-                self._negotiate(request)
-            request.register_hook("response", self._on_response)
-            return request
-
-        def _on_response(self, response: Any, **kwargs: Any) -> Any:
-            if response.status_code != 401 or self._context is None:
-                return response
-            challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
-            if challenge is None and self._context.complete and tls:
-                response = self._resend(response, kwargs, self._negotiate)  # the connection was new
-                if response.status_code != 401:
-                    return response
-                challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
-            if challenge is None or self._context.complete:
-                return response  # no challenge: the server refused NTLM (or this logon) outright
-            bindings = None
-            if tls:
-                digest = self._get_server_cert(response)
-                if digest:
-                    bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
-            token = self._context.step(challenge, channel_bindings=bindings) or b""
-
-            def authenticate(request: Any) -> None:
-                request.headers["Authorization"] = f"Negotiate {base64.b64encode(token).decode()}"
-
-            final = self._resend(response, kwargs, authenticate)
-            self.session_security = ShimSessionSecurity(self._context)
-            return final
-
-        @staticmethod
-        def _resend(response: Any, kwargs: dict[str, Any], authorise: Any) -> Any:
-            _ = response.content  # read it so the connection can be reused
-            response.raw.release_conn()
-            request = response.request.copy()
-            authorise(request)
-            answer = response.connection.send(request, **kwargs)
-            answer.history.append(response)
-            return answer
-
-    return EarlyNtlmAuth()
-
-
-@functools.lru_cache(maxsize=64)
-def _ntlm_credential(username: str, password: str) -> Any:
-    """The account with its NTLM hashes computed once per process.
-
-    pyspnego derives them (pure-Python DES and MD4, ~0.8 ms) for every new
-    context; a run over 200 servers usually has one account.
-    """
-    import spnego
-
-    try:
-        from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
-    except ImportError:  # private helpers gone in some pyspnego: let it derive them each time
-        return spnego.Password(username, password)
-    return spnego.NTLMHash(username, lm_hash=lmowfv1(password).hex(), nt_hash=ntowfv1(password).hex())
-
-
-def _negotiate_token(header: str) -> bytes | None:
-    for part in header.split(","):
-        scheme, _, value = part.strip().partition(" ")
-        if scheme.lower() in ("negotiate", "ntlm") and value.strip():
-            try:
-                return base64.b64decode(value.strip())
-            except ValueError:
-                return None
-    return None
-
-
-__all__ = [
-    "DEFAULT_MAX_OUTPUT",
-    "MAX_COMMAND_LINE",
-    "ScriptOutput",
-    "WinRMSession",
-    "encode_command",
-    "resolve_password",
-]
+__all__ = ["DEFAULT_MAX_OUTPUT", "MAX_COMMAND_LINE", "ScriptOutput", "WinRMSession", "encode_command"]
