@@ -97,6 +97,7 @@ class Failure:
         return self.server.winrm.effective_port
 
     def has(self, *kinds: type[BaseException]) -> bool:
+        """Whether the chain holds an exception of one of `kinds`."""
         return any(isinstance(item, kinds) for item in self.chain)
 
     def short(self, kind: type[BaseException]) -> str:
@@ -114,6 +115,8 @@ Explanation = Callable[[Failure, Any], FactError | None]
 
 @dataclass(frozen=True)
 class Rule:
+    """One row of the table: exception types, where they count, and who words the cause."""
+
     kinds: tuple[type[BaseException], ...]
     explanation: Explanation
     #: True: any exception in the chain counts; False: only the one raised.

@@ -40,7 +40,12 @@ _HEADERS = {"Content-Type": "application/soap+xml;charset=UTF-8", "User-Agent": 
 class CountingAdapter(requests.adapters.HTTPAdapter):
     """Counts every request it sends, and checks certificates against a name of our choosing.
 
-    NTLM handshake resends go through the adapter too, so they are counted.
+    Both are overrides of requests' documented adapter extension points,
+    and both are needed: the NTLM handler resends its handshake requests
+    through the adapter directly (`ntlm._resend`), past requests.Session,
+    so only `send` sees every request; and urllib3 takes the name to check
+    the certificate against (`server_hostname`) only from the pool
+    manager's arguments, which `init_poolmanager` sets.
     """
 
     def __init__(self, link: LinkState, server_hostname: str | None):
