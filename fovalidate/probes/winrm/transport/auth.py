@@ -67,8 +67,8 @@ def _kerberos(session: requests.Session, logon: Logon) -> bool:
     # the Kerberos libraries it needs are installed.
     from winrm.vendor.requests_kerberos import REQUIRED, HTTPKerberosAuth
 
-    # The bundled requests-kerberos has no type annotations.
-    auth = HTTPKerberosAuth(  # type: ignore[no-untyped-call]
+    # (pywinrm's bundled requests-kerberos has no type annotations: an untyped call.)
+    auth = HTTPKerberosAuth(
         mutual_authentication=REQUIRED,
         delegate=False,
         force_preemptive=True,

@@ -21,6 +21,7 @@ of pywinrm's `Transport` (whose request sending, its private
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -69,7 +70,7 @@ class CountingAdapter(requests.adapters.HTTPAdapter):
         timeout: Any = None,
         verify: Any = True,
         cert: Any = None,
-        proxies: dict[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         self._link.requests += 1
         return super().send(request, stream, timeout, verify, cert, proxies)
