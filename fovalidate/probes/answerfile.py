@@ -69,12 +69,14 @@ class AnswerFileError(Exception):
     """An answer file that cannot be used: which file, what is wrong, the fix."""
 
     def __init__(self, shown: str, problem: str, fix: str = ""):
-        self.shown, self.problem = shown, problem
-        self.fix = fix or (
-            f"run the collector ({COLLECTOR_NAME}, from `fovalidate collect`) on the server again "
-            "and copy its answer file unchanged (as a binary file)"
-        )
+        self.shown, self.problem, self.fix = shown, problem, fix
         super().__init__(f"{shown}: {problem}")
+
+    def fix_for(self, server: str) -> str:
+        return self.fix or (
+            f"run the collector ({COLLECTOR_NAME}, from `fovalidate collect`) on {server} again and copy "
+            "its answer file unchanged (as a binary file)"
+        )
 
 
 class AnswerFolderError(Exception):
@@ -531,7 +533,9 @@ def _explicit_file(source: AnswerSource, server: Server) -> None:
 
 
 def _bad_file(server: Server, bad: AnswerFileError) -> FactError:
-    return FactError(Cause.BAD_ANSWER_FILE, f"the answer file {bad.shown} {bad.problem}", bad.fix)
+    return FactError(
+        Cause.BAD_ANSWER_FILE, f"the answer file {bad.shown} {bad.problem}", bad.fix_for(server.name)
+    )
 
 
 def _folder_files(source: AnswerSource, folder: Path, servers: Sequence[Server]) -> None:
