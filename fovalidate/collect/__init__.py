@@ -45,7 +45,7 @@ FUNCTION_PREFIX = "Get-FovalidateScript"
 #: The connect timeout when there is no inventory (then there are no partners to wait for).
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
-_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
 _PLAIN = re.compile(r"^[0-9A-Za-z.:+_-]*$")
 
 
