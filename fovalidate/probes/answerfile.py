@@ -676,7 +676,8 @@ def facts_from_answer(answer: AnswerFile, server: Server, inventory: LoadedInven
         f"the clock in {answer.shown} was read when it was collected ({answer.collected_text}), so it "
         "cannot be compared with the partner's clock now",
         Cause.FROM_ANSWER_FILE,
-        f"let this machine reach {server.name}'s NTP service (UDP 123) so that time.skew measures it live",
+        f"let time.skew measure {server.name} over NTP from this machine: W32Time's NTP server on "
+        "(off by default on member servers), UDP 123 open, and NTP not turned off for it in the inventory",
     )
     facts = replace(facts, clock=clock)
     missing = _untested_partners(facts, partners_of(server, inventory))

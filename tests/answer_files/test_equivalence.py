@@ -218,3 +218,14 @@ def test_a_stale_answer_file_turns_its_passes_into_warnings(runs: Runs) -> None:
         )["status"]
         == "pass"
     )
+
+
+def test_fovalidate_demo_shows_a_server_from_its_answer_file(tmp_path: Path) -> None:
+    demo = run_cli("demo", tmp=tmp_path)
+    assert demo.returncode == 1
+    from_file = [f for f in demo.findings() if FILE_SERVER in f["observed"].get("facts_from", {})]
+    assert {f["check"] for f in from_file} >= {"dhcp.service", "firewall.failover-rules", "net.partner-port"}
+    assert all(f["status"] in ("pass", "warn") for f in from_file), from_file
+    notices = demo.report["notices"]  # type: ignore[index]
+    assert any(n.startswith(f"{FILE_SERVER}: Windows facts from the answer file answers/") for n in notices)
+    assert f"facts of {FILE_SERVER} from answers/{FILE_SERVER.upper()}.json" in " ".join(demo.stdout.split())
