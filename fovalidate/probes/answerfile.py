@@ -563,6 +563,13 @@ def _folder_files(source: AnswerSource, folder: Path, servers: Sequence[Server])
     for answer in good:
         scores = {server.name: match_score(server, answer) for server in servers}
         best = max(scores.values(), default=0)
+        pinned = [s.name for s in source.inventory.model.servers if s.answer_file and match_score(s, answer)]
+        if best == 0 and pinned:
+            source.notices.append(
+                f"the answer file {answer.shown} was not used: {pinned[0]} reads its facts from its "
+                "answer_file: in the inventory"
+            )
+            continue
         if best == 0:
             source.notices.append(
                 f"the answer file {answer.shown} (computer {answer.computer}, collected "

@@ -170,6 +170,17 @@ def test_answer_file_in_the_inventory_is_relative_to_it(base: Base, tmp_path: Pa
     second = run.finding("dhcp.service", "dhcp2")
     assert second["status"] == "error"
     assert "the answer file from-console/missing.json cannot be read" in second["message"]
+    # answer_file: wins over --facts for its server; the folder serves the others.
+    both = _check(base, tmp_path, "--facts", base.answers, inventory=inventory)
+    assert both.finding("dhcp.service", "dhcp1")["observed"]["facts_from"]["dhcp1"]["file"] == (
+        "from-console/DHCP1.json"
+    )
+    assert both.finding("dhcp.service", "dhcp2")["status"] == "error"  # its answer_file: is missing
+    notices = both.report["notices"]  # type: ignore[index]
+    assert any(
+        f"{base.answers / 'DHCP1.json'} was not used: dhcp1 reads its facts from its answer_file:" in n
+        for n in notices
+    ), notices
 
 
 def test_files_that_match_no_server_are_noticed(base: Base, tmp_path: Path) -> None:
