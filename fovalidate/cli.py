@@ -46,6 +46,10 @@ relays_app = typer.Typer(
     help="Read router and switch configs for their DHCP relay settings (offline).", no_args_is_help=True
 )
 app.add_typer(relays_app, name="relays")
+facts_app = typer.Typer(
+    help="The answer files the collector (`fovalidate collect`) writes.", no_args_is_help=True
+)
+app.add_typer(facts_app, name="facts")
 
 
 class ParseOutput(str, enum.Enum):
@@ -199,6 +203,22 @@ DnsOpt = Annotated[
     str | None, typer.Option("--dns-server", help="Resolver for dns.resolution: ADDRESS[:PORT].")
 ]
 AskPassOpt = Annotated[bool, typer.Option("--ask-pass", help="Prompt for WinRM passwords (hidden input).")]
+FactsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--facts",
+        help="Evaluate the Windows checks from the answer files in this folder (written by the "
+        "collector from `fovalidate collect`) instead of over WinRM.",
+    ),
+]
+FactsMaxAgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--facts-max-age",
+        help="Answer files older than this give WARN instead of PASS (e.g. 7d, 12h; "
+        "default: thresholds.answer_max_age, 7d).",
+    ),
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show details for passing checks too.")]
 
 
@@ -215,12 +235,16 @@ def check_command(
     dns_server: DnsOpt = None,
     ask_pass: AskPassOpt = False,
     verbose: VerboseOpt = False,
+    facts_dir: FactsOpt = None,
+    facts_max_age: FactsMaxAgeOpt = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
     """Run the checks against the hosts in INVENTORY and report."""
+    from fovalidate.collect.commands import parse_max_age
     from fovalidate.reporting import ReportRequest, run_and_report
 
+    max_age = parse_max_age(facts_max_age, _stderr())
     loaded = _load(inventory)
     request = ReportRequest(
         only=tuple(_split(only)),
@@ -233,6 +257,8 @@ def check_command(
         dns_server=dns_server,
         ask_pass=ask_pass,
         verbose=verbose,
+        facts_dir=facts_dir,
+        facts_max_age=max_age,
     )
     raise typer.Exit(run_and_report(loaded, request))
 
@@ -362,6 +388,36 @@ def demo_command(
     from fovalidate.demo import run_demo
 
     raise typer.Exit(run_demo(report_files=report_files, output=output.value, keep=keep, verbose=verbose))
+
+
+@app.command("collect")
+def collect_command(
+    inventory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Inventory (YAML); with it, each server also tests the TCP connection to its partners.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write fovalidate-collect.ps1 into.")] = Path(
+        "."
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a file of that name.")] = False,
+) -> None:
+    """Write the collector: one read-only PowerShell script that admins run on each Windows
+    server when WinRM from here is not allowed; check its answer files with `check --facts`."""
+    from fovalidate.collect.commands import write_collector
+
+    loaded = _load(inventory) if inventory is not None else None
+    raise typer.Exit(write_collector(loaded, out, force=force, out=_stdout(), err=_stderr()))
+
+
+@facts_app.command("schema")
+def facts_schema_command() -> None:
+    """Print the answer file's JSON Schema (see docs/collect.md)."""
+    from fovalidate.collect.commands import schema_text
+
+    sys.stdout.write(schema_text())
 
 
 @relays_app.command("parse")

@@ -37,6 +37,11 @@ The scenario is a small estate with some typical mistakes:
   account (HTTP 401), so every check that needs its Windows facts is an
   ERROR ("could not check ... credentials rejected") while its NTP, DNS and
   TCP checks still run: fovalidate says what it could not see;
+- tier0-standby: WinRM from this machine into the Tier-0 server tier0-dhcp
+  is not allowed, so its admin ran the collector (`fovalidate collect`,
+  written next to the inventory) on its console; its Windows checks are
+  evaluated from the answer file that wrote (answers/TIER0-DHCP.json), and
+  every finding built on it says so;
 - relays (router configs written next to the inventory): core-sw1 relays
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
@@ -78,6 +83,8 @@ DEMO_ZONE = "corp.example.test"
 DEMO_TIMEOUT = 1.0
 DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
 DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
+#: Folder (next to the inventory) of the answer files of the "collected" servers.
+ANSWERS = "answers"
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,8 @@ class DemoServer:
     site: str
     #: Windows Server release of the emulated host (fovalidate.emulators.windows.PROFILES)
     release: str = "2022"
-    #: "http" (NTLM with message encryption), "https" (test CA) or "rejected" (401 for every logon)
+    #: "http" (NTLM with message encryption), "https" (test CA), "rejected" (401 for every logon)
+    #: or "collected" (its Windows facts come from the collector's answer file, `answer_file:`)
     winrm: str = "http"
     #: False: `ntp: {enabled: false}`, the clock is read over WinRM only
     ntp: bool = True
@@ -226,6 +234,17 @@ SERVERS = (
         winrm="rejected",
         windows=(("scopes", [ScopeState("10.70.0.0/24")]),),
     ),
+    DemoServer(
+        "tier0-dhcp",
+        9,
+        -0.8,
+        "open",
+        "ok",
+        "tier0",
+        release="2016",
+        winrm="collected",
+        windows=(("scopes", [ScopeState("10.90.0.0/24", name="Tier-0 management")]),),
+    ),
 )
 
 RELATIONSHIPS: tuple[dict[str, Any], ...] = (
@@ -273,6 +292,13 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "primary": "win12-dhcp",
         "partner": "win22-dhcp",
         "mode": "load-balance",
+        "scopes": "all",
+    },
+    {
+        "name": "tier0-standby",
+        "primary": "tier0-dhcp",
+        "partner": "dhcp2",
+        "mode": "hot-standby",
         "scopes": "all",
     },
 )
@@ -352,6 +378,8 @@ class DemoEstate:
                 entry["ntp"] = {"enabled": False}
             entry["failover_port"] = port
             entry["winrm"] = self._windows(spec, port)
+            if spec.winrm == "collected":
+                entry["answer_file"] = f"{ANSWERS}/{spec.name.upper()}.json"
             if spec.dns != "none":
                 entry["fqdn"] = spec.fqdn
                 self.dns.add_a(spec.fqdn, spec.address)
@@ -381,7 +409,24 @@ class DemoEstate:
             f"# DNS for {DEMO_ZONE} answers on {self.dns_server}.\n"
         )
         path.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        self._collect(path)
         return path
+
+    def _collect(self, inventory_path: Path) -> None:
+        """Write the collector from the inventory, and the answer file it writes on
+        each "collected" server (emulated: fovalidate.emulators.windows.collected)."""
+        from fovalidate.collect import COLLECTOR_NAME, build_collector
+        from fovalidate.emulators.windows.collected import write_answer_file
+        from fovalidate.inventory import load_inventory
+
+        collected = [spec for spec in SERVERS if spec.winrm == "collected"]
+        if not collected:
+            return
+        collector = build_collector(load_inventory(inventory_path), connect_timeout=DEMO_TIMEOUT).text
+        (self.folder / COLLECTOR_NAME).write_text(collector, encoding="utf-8")
+        (self.folder / ANSWERS).mkdir(exist_ok=True)
+        for spec in collected:
+            write_answer_file(collector, self.windows[spec.name], self.folder / ANSWERS)
 
     def _windows(self, spec: DemoServer, failover_port: int) -> dict[str, Any]:
         """Start the server's emulated Windows host behind its own WinRM listener."""

@@ -41,6 +41,10 @@ class ReportRequest:
     verbose: bool = False
     #: A line printed above the console report (the demo names its estate).
     heading: str | None = None
+    #: `--facts DIR`: Windows facts from collected answer files instead of WinRM.
+    facts_dir: Path | None = None
+    #: `--facts-max-age`, seconds: older answer files turn a PASS into a WARN.
+    facts_max_age: float | None = None
 
 
 def _stderr() -> Console:
@@ -91,10 +95,22 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
 
         return getpass.getpass(f"Password for {username}: ")
 
+    from fovalidate.probes.answerfile import AnswerFolderError, answers_for_run
+
+    try:
+        # Answer files (`--facts DIR`, or `answer_file:` on a server) replace the WinRM probe.
+        answers = answers_for_run(loaded, request.facts_dir, max_age=request.facts_max_age)
+    except AnswerFolderError as exc:
+        err.print(Text(str(exc), style="red"), soft_wrap=True)
+        return ExitCode.USAGE
     credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
     notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
+    notices += answers.notices
     options = RunOptions(
-        timeout=request.timeout, workers=request.workers, options={"dns_server": request.dns_server}
+        timeout=request.timeout,
+        workers=request.workers,
+        options={"dns_server": request.dns_server, **answers.options},
+        sources=answers.sources,
     )
     if request.ask_pass:
         _ask_passwords_up_front(loaded, credentials)

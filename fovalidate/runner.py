@@ -40,6 +40,8 @@ from fovalidate.facts.interface import (
     FactResult,
     FactUnavailable,
     FactView,
+    WithOrigin,
+    annotate,
     kind_name,
 )
 from fovalidate.findings import Finding, Status
@@ -57,6 +59,9 @@ class RunOptions:
     timeout: float = 5.0
     workers: int = 0  # 0: one worker per probe task, up to MAX_WORKERS
     options: dict[str, Any] = field(default_factory=dict)
+    #: Probes that replace the registered one of their kind for this run
+    #: (`check --facts`: the answer-file source provides the "winrm" kind).
+    sources: dict[str, type[Probe]] = field(default_factory=dict)
 
 
 MAX_WORKERS = 512
@@ -224,7 +229,10 @@ def _run_probe(
     started = time.monotonic()
     try:
         value = probe.gather(subject, context)
-        return FactResult(kind, name, value=value, seconds=time.monotonic() - started)
+        origin = None
+        if isinstance(value, WithOrigin):
+            value, origin = value.value, value.origin
+        return FactResult(kind, name, value=value, seconds=time.monotonic() - started, origin=origin)
     except ProbeFailed as failed:
         error = failed.error
     except Exception as exc:  # a probe bug must not lose the other results
@@ -307,7 +315,7 @@ def run(
     options = options or RunOptions()
     started_at = clock()
     registry = load_probes()
-    probes = registry.probes
+    probes = {**registry.probes, **options.sources}
     plan: list[tuple[Check[Any], Target]] = []
     needed: list[FactKey] = []
     for check in checks:
@@ -349,7 +357,11 @@ def run(
                 )
             )
             continue
-        findings.extend(evaluate(check, target, view, check_context))
+        # A view of its own per evaluation records which facts the findings
+        # rest on, so that facts from an answer file are named in them.
+        reading = FactView(view.results, read=[])
+        found = evaluate(check, target, reading, check_context)
+        findings.extend(annotate(finding, reading.origins()) for finding in found)
 
     return Report(
         findings=tuple(_redacted(f) for f in findings),

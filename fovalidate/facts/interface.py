@@ -13,11 +13,11 @@ Nothing here imports a network library: checks, reports and `--help` import it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from fovalidate.findings import Status
+from fovalidate.findings import Finding, Status
 
 T = TypeVar("T")
 
@@ -65,6 +65,9 @@ class Cause:
     MISSING_CREDENTIALS = "no password available"
     INTERRUPTED = "interrupted"
     UNEXPECTED = "unexpected error"
+    NO_ANSWER_FILE = "no answer file"
+    BAD_ANSWER_FILE = "unusable answer file"
+    FROM_ANSWER_FILE = "read from an answer file"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,61 @@ class FactUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class FactOrigin:
+    """Where a fact came from when it was not read from its host during this run.
+
+    An answer file written by the collector (`fovalidate collect`) is such a
+    source: every finding built on its facts says so (`annotate`), and a PASS
+    built on facts too old to trust (`stale`) becomes a WARN.
+    """
+
+    #: the inventory server the fact belongs to
+    subject: str
+    #: for messages: "answers/DHCP1.json, collected 2024-05-01 10:00 UTC"
+    label: str
+    #: for `observed["facts_from"][subject]`: plain JSON values
+    details: Mapping[str, Any] = field(default_factory=dict)
+    #: why the fact is too old to trust a PASS; empty when it is recent enough
+    stale: str = ""
+    #: how to get a fresh fact (given with a stale one)
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class WithOrigin:
+    """What a probe returns instead of the bare fact to say where it came from.
+    The runner stores `value` as the fact and `origin` next to it."""
+
+    value: Any
+    origin: FactOrigin
+
+
+def annotate(finding: Finding, origins: Iterable[FactOrigin]) -> Finding:
+    """`finding` saying where the facts it was built on came from.
+
+    The message ends with "(facts of dhcp1 from <label>)", `observed` gets
+    `facts_from` (subject -> details), and a PASS on stale facts becomes a
+    WARN that says how old they are and how to refresh them.
+    """
+    origins = list(origins)
+    if not origins:
+        return finding
+    observed = dict(finding.observed)
+    observed["facts_from"] = {origin.subject: dict(origin.details) for origin in origins}
+    message = (
+        finding.message + " (" + "; ".join(f"facts of {o.subject} from {o.label}" for o in origins) + ")"
+    )
+    stale = [origin for origin in origins if origin.stale]
+    status, remediation = finding.status, finding.remediation
+    if stale:
+        message += "; " + "; ".join(f"{origin.subject}: {origin.stale}" for origin in stale)
+        if status is Status.PASS:
+            status = Status.WARN
+            remediation = "; ".join(origin.fix for origin in stale if origin.fix) or remediation
+    return replace(finding, status=status, message=message, observed=observed, remediation=remediation)
+
+
+@dataclass(frozen=True)
 class FactResult:
     """One gathered fact (or the reason it is missing) for one subject."""
 
@@ -106,6 +164,8 @@ class FactResult:
     value: Any = None
     error: FactError | None = None
     seconds: float = 0.0
+    #: set when the fact did not come from its host during this run (an answer file)
+    origin: FactOrigin | None = None
 
 
 @dataclass
@@ -113,6 +173,18 @@ class FactView:
     """Read-only access to gathered facts, keyed by (kind, subject name)."""
 
     results: Mapping[tuple[str, str], FactResult]
+    #: When a list: every (kind, subject) asked for is appended, so that the
+    #: runner knows which facts (and their origins) a check's findings rest on.
+    read: list[tuple[str, str]] | None = None
+
+    def origins(self) -> list[FactOrigin]:
+        """The origins of the facts read so far (see `read`), each once."""
+        found: list[FactOrigin] = []
+        for key in dict.fromkeys(self.read or ()):
+            result = self.results.get(key)
+            if result is not None and result.origin is not None and result.origin not in found:
+                found.append(result.origin)
+        return found
 
     @overload
     def get(self, kind: FactKind[T], subject: str) -> T: ...
@@ -121,6 +193,8 @@ class FactView:
 
     def get(self, kind: FactKind[Any] | str, subject: str) -> Any:
         name = kind_name(kind)
+        if self.read is not None:
+            self.read.append((name, subject))
         result = self.results.get((name, subject))
         if result is None:
             raise FactUnavailable(
@@ -142,4 +216,6 @@ class FactView:
         return result.value
 
     def result(self, kind: FactKind[Any] | str, subject: str) -> FactResult | None:
+        if self.read is not None:
+            self.read.append((kind_name(kind), subject))
         return self.results.get((kind_name(kind), subject))

@@ -107,6 +107,11 @@ class Server(ServerSettings):
     address: ipaddress.IPv4Address = Field(description="The address the partner and relays use")
     fqdn: str | None = Field(None, description="DNS name; checked forward (A) and reverse (PTR)")
     site: str | None = None
+    answer_file: str | None = Field(
+        None,
+        description="Read this server's Windows facts from this answer file (written by the collector "
+        "from `fovalidate collect`) instead of over WinRM; relative to the inventory's folder",
+    )
 
 
 Mode = Literal["load-balance", "hot-standby"]
@@ -191,6 +196,11 @@ class Thresholds(StrictModel):
     time_skew_warn: Duration = Field(10.0, description="WARN when the partners' clocks may differ this much")
     time_skew_fail: Duration = Field(
         60.0, description="FAIL when they may differ this much (the wizard halts at one minute)"
+    )
+    answer_max_age: Duration = Field(
+        7 * 86400.0,
+        description="Facts from an answer file older than this give WARN instead of PASS "
+        "(collect again); `check --facts-max-age` overrides it",
     )
 
     @model_validator(mode="after")

@@ -20,9 +20,12 @@ from fovalidate.facts.interface import (
     Cause,
     FactError,
     FactKind,
+    FactOrigin,
     FactResult,
     FactUnavailable,
     FactView,
+    WithOrigin,
+    annotate,
 )
 
 if TYPE_CHECKING:
@@ -36,12 +39,15 @@ __all__ = [
     "Cause",
     "FactError",
     "FactKind",
+    "FactOrigin",
     "FactResult",
     "FactUnavailable",
     "FactView",
     "Probe",
     "ProbeContext",
     "ProbeFailed",
+    "WithOrigin",
+    "annotate",
 ]
 
 
