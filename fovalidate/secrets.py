@@ -53,9 +53,8 @@ _MIN_FRAGMENT = 8
 _SCHEMES = ("basic", "ntlm", "negotiate", "kerberos", "bearer", "digest")
 #: A credential after its scheme word: at least 8 base64/base64url characters, raw or URL-escaped.
 _SCHEME_TOKEN = re.compile(
-    r"(?i)(?<![\w-])("
-    + "|".join(_SCHEMES)
-    + r")((?:[ \t]|%20|\+)+)((?:[A-Za-z0-9+/=_.~-]|%[0-9A-Fa-f]{2}){8,})"
+    r"(?i)(?<![a-z])(" + "|".join(_SCHEMES) + r")((?:[ \t]|%20|\+)+)"
+    r"((?:[A-Za-z0-9+/=_.~-]|%2[BbFf]|%3[Dd]){8,})"
 )
 #: The value of an authentication header written as a header ("Name: value"), not a JSON key.
 _AUTH_HEADER = re.compile(

@@ -490,7 +490,8 @@ def _connection_broke(failure: Failure, _: BaseException) -> FactError:
         )
     return FactError(
         Cause.UNEXPECTED,
-        f"the connection to {failure.host} port {port} broke while {failure.doing} ({failure.short(OSError)})",
+        f"the connection to {failure.host} port {port} broke while {failure.doing} "
+        f"({failure.short(OSError)})",
         "if this port is the HTTPS listener, set winrm.scheme: https (and the other way round)",
     )
 
