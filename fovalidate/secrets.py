@@ -93,9 +93,13 @@ def secret_forms(value: str, username: str | None = None) -> set[str]:
     raw = value.encode("utf-8")
     wide = value.encode("utf-16-le")
     for encoded in (wide, value.encode("utf-16-be")):
-        forms.add(encoded.decode("utf-8", "replace"))
-        forms.add(encoded.decode("utf-8", "backslashreplace"))
-        forms.add(encoded.decode("latin-1"))
+        for text in (
+            encoded.decode("utf-8", "replace"),
+            encoded.decode("utf-8", "backslashreplace"),
+            encoded.decode("latin-1"),
+        ):
+            # Also without the NUL at either end (a cut, or a stripped line, may have dropped it).
+            forms.update((text, text.strip("\x00")))
         forms.add(repr(encoded)[2:-1])
     encodings = [raw, wide]
     if username:
