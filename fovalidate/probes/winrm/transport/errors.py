@@ -484,8 +484,8 @@ def _connection_broke(failure: Failure, _: BaseException) -> FactError:
         return FactError(
             Cause.UNEXPECTED,
             f"{failure.host} port {port} closed the connection without an HTTP answer while {failure.doing} "
-            f"({failure.short(OSError)}): a port that expects TLS (an HTTPS listener, WinRM's is 5986) "
-            "does that to plain http",
+            f"({failure.short(ConnectionResetError)}): a port that expects TLS (an HTTPS listener, "
+            "WinRM's is 5986) does that to plain http",
             f"set winrm.scheme: https for port {port}, or winrm.port to the http listener (5985)",
         )
     return FactError(
