@@ -480,7 +480,8 @@ def _connection_broke(failure: Failure, _: BaseException) -> FactError:
     port = failure.port
     closed = failure.has(ConnectionResetError, RemoteDisconnected)
     if closed and failure.settings.scheme == "http" and not failure.link.logged_on:
-        # The first request of plain http was hung up on: what a port expecting TLS does with it.
+        # The first request of plain http was hung up on: what a port expecting TLS does with it
+        # (OpenSSL-based servers, and the emulator; what HTTP.sys does is UNCONFIRMED).
         return FactError(
             Cause.UNEXPECTED,
             f"{failure.host} port {port} closed the connection without an HTTP answer while {failure.doing} "

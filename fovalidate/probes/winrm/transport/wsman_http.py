@@ -226,7 +226,8 @@ class WsmanHttp:
         if self._sealing is not None and "multipart/encrypted" not in response.headers.get(
             "Content-Type", ""
         ):
-            # A WinRM listener answers a sealed message sealed (MS-WSMV 2.2.9.1).
+            # A WinRM listener answers a sealed message sealed (MS-WSMV 2.2.9.1, encrypted
+            # messages; pywinrm reads every 200 answer over http that way).
             raise NotWinRM(response, response.content, "in plain text to an encrypted message")
         answer = self._body(response)
         if not _is_soap(answer):
@@ -252,7 +253,9 @@ class WsmanHttp:
     ) -> None:
         """Raise NotWinRM for a success answer that no WinRM listener would give."""
         if response.status_code != 200:
-            # WinRM answers 200, or an error status with a fault (MS-WSMV 2.2.9).
+            # WinRM answers 200, or an error status with a SOAP fault (what pywinrm
+            # expects too); that it never uses another 2xx or a 3xx is UNCONFIRMED
+            # against a Windows capture, so such an answer is reported, with what it held.
             raise NotWinRM(response, response.content)
         if self._logon.method == "ntlm" and getattr(session.auth, "session_security", None) is None:
             # Windows asks every new connection to log on (401 Negotiate) before it
