@@ -106,6 +106,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
     notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
     notices += answers.notices
+    notices += _unverified_identity_notices(loaded)
     options = RunOptions(
         timeout=request.timeout,
         workers=request.workers,
@@ -132,6 +133,25 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
             err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
     sys.stdout.write(get_format(request.stdout_format).stdout_text(report, verbose=request.verbose))
     return report.exit_code()
+
+
+def _unverified_identity_notices(loaded: LoadedInventory) -> list[str]:
+    """A notice for every report when any server's WinRM certificate is not checked
+    (the check winrm.server-identity gives the per-server WARN)."""
+    unverified = [
+        server.name
+        for server in loaded.servers
+        if server.winrm.enabled
+        and server.winrm.scheme == "https"
+        and server.winrm.server_cert_validation == "ignore"
+    ]
+    if not unverified:
+        return []
+    return [
+        f"server_cert_validation: ignore is set for {', '.join(unverified)}: fovalidate does not verify "
+        "the identity of these servers over WinRM (any certificate is accepted); set winrm.ca_trust_path "
+        "and remove the setting (see `fovalidate explain winrm.server-identity`)"
+    ]
 
 
 def _ask_passwords_up_front(loaded: LoadedInventory, credentials: CredentialStore) -> None:
