@@ -220,8 +220,15 @@ def check_command(
 ) -> None:
     """Run the checks against the hosts in INVENTORY and report."""
     from fovalidate.reporting import ReportRequest, run_and_report
+    from fovalidate.reports import get_format
 
-    loaded = _load(inventory)
+    try:
+        loaded = _load(inventory)
+    except typer.Exit:
+        # The errors are on stderr; the format on stdout says "not checked" in its own terms.
+        text, code = get_format(output.value).not_run(f"{inventory}: the inventory has errors")
+        sys.stdout.write(text)
+        raise typer.Exit(code) from None
     request = ReportRequest(
         only=tuple(_split(only)),
         skip=tuple(_split(skip)),

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fovalidate.exitcodes import ExitCode
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -62,16 +60,23 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     from fovalidate.secrets import CredentialStore
 
     err = _stderr()
+    shown = get_format(request.stdout_format)
+
+    def not_run(reason: str) -> int:
+        text, code = shown.not_run(reason)
+        sys.stdout.write(text)
+        return code
+
     registry = load_checks()
     try:
         checks = registry.select(request.only, request.skip)
     except KeyError as exc:
         known = ", ".join(c.id for c in registry.checks)
         err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
-        return ExitCode.USAGE
+        return not_run(f"unknown check {exc.args[0]!r}")
     if not checks:
         err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
-        return ExitCode.USAGE
+        return not_run("no checks selected")
     if request.dns_server:
         from fovalidate.probes.dns import parse_dns_server
 
@@ -84,7 +89,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
                     style="red",
                 )
             )
-            return ExitCode.USAGE
+            return not_run(f"--dns-server {request.dns_server!r} is not an address")
 
     def prompt(username: str) -> str:
         import getpass
@@ -114,8 +119,9 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
             get_format(name).write(report, path)
         except OSError as exc:
             err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
-    sys.stdout.write(get_format(request.stdout_format).stdout_text(report, verbose=request.verbose))
-    return report.exit_code()
+    sys.stdout.write(shown.stdout_text(report, verbose=request.verbose))
+    # The format on stdout decides the meaning of the exit code (Nagios: 0 to 3).
+    return shown.exit_code(report)
 
 
 def _ask_passwords_up_front(loaded: LoadedInventory, credentials: CredentialStore) -> None:

@@ -365,4 +365,6 @@ def run(
         },
         interrupted=interrupted,
         notices=(*notices, *registry.errors, *missing_probe_notices),
+        relationship_servers={r.name: (r.primary, r.partner) for r in inventory.model.relationships},
+        facts=results,
     )

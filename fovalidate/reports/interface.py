@@ -11,11 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from fovalidate.exitcodes import ExitCode
 from fovalidate.findings import Finding, Status, summarize
 from fovalidate.secrets import redact
+
+if TYPE_CHECKING:
+    from fovalidate.facts.interface import FactResult
 
 #: Version of the JSON report format; bump the major on breaking changes.
 SCHEMA_VERSION = "1.0.0"
@@ -45,6 +48,11 @@ class Report:
     notices: tuple[str, ...] = field(default_factory=tuple)
     #: The lowest status that makes the run fail (--fail-on).
     fail_on: Status = Status.FAIL
+    #: Relationship name -> (primary, partner) server names.
+    relationship_servers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The facts the run gathered, by (kind, subject): what monitoring formats
+    #: read beyond the findings, and what `report merge` re-evaluates from.
+    facts: Mapping[tuple[str, str], FactResult] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -98,6 +106,16 @@ class ReportFormat(ABC):
     def stdout_text(self, report: Report, *, verbose: bool = False) -> str:
         """What `--format NAME` prints on standard output (`verbose` is --verbose)."""
         return self.text(report)
+
+    def exit_code(self, report: Report) -> int:
+        """The process exit code when this format is the one on standard output
+        (`--format NAME`). A monitoring format overrides it (Nagios: 0 to 3)."""
+        return report.exit_code()
+
+    def not_run(self, reason: str) -> tuple[str, int]:
+        """What to print on standard output, and the exit code, when nothing could
+        be checked (a usage or inventory error, already explained on standard error)."""
+        return "", ExitCode.USAGE
 
     def write(self, report: Report, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
