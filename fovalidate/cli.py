@@ -319,6 +319,71 @@ def inventory_check_command(inventory: InventoryArg) -> None:
     )
 
 
+@inventory_app.command("import-ansible")
+def inventory_import_ansible_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="The JSON `ansible-inventory -i INV --list` printed: a file, or '-' for stdin."),
+    ] = "-",
+    group: Annotated[
+        str, typer.Option("--group", help="The Ansible group whose hosts are the DHCP servers.")
+    ] = "all",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the inventory here (default: stdout).")
+    ] = None,
+    password_env: Annotated[
+        str, typer.Option("--password-env", help="Environment variable named for the WinRM password.")
+    ] = "FOVALIDATE_PASSWORD",
+    resolve: Annotated[
+        bool, typer.Option("--resolve", help="Look up hosts whose ansible_host is a name (system resolver).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
+) -> None:
+    """Write the servers of an fovalidate inventory from `ansible-inventory --list` JSON
+    (ansible_host, ansible_port, ansible_user, ansible_winrm_transport/_scheme/
+    _server_cert_validation). Passwords are never copied: it names the variable to set."""
+    from rich.text import Text
+
+    from fovalidate.inventory.ansible import AnsibleImportError, convert, parse_listing, render_inventory
+
+    err = _stderr()
+    if source == "-":
+        text, where = sys.stdin.read(), "stdin"
+    else:
+        try:
+            text, where = Path(source).read_text(encoding="utf-8"), source
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(Text(f"{source}: cannot read it: {getattr(exc, 'strerror', None) or exc}", style="red"))
+            raise typer.Exit(ExitCode.USAGE) from None
+    if out is not None and out.exists() and not force:
+        err.print(Text(f"{out} exists; use --force to overwrite it", style="red"))
+        raise typer.Exit(ExitCode.USAGE)
+    try:
+        from fovalidate.inventory.ansible import system_resolve
+
+        data = parse_listing(text, where)
+        result = convert(data, group, password_env=password_env, resolve=system_resolve if resolve else None)
+    except AnsibleImportError as exc:
+        err.print(Text(f"cannot import {where}:", style="bold red"))
+        for problem in exc.problems:
+            err.print(Text(f"  {problem}"), soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    document = render_inventory(result, source=where, group=group)
+    if out is None:
+        sys.stdout.write(document)
+    else:
+        out.write_text(document, encoding="utf-8")
+        err.print(Text(f"wrote {len(result.servers)} servers to {out}", style="green"))
+    for note in result.notes:
+        err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    for needed in result.passwords:
+        had = " (Ansible's password was not copied)" if needed.ansible_had_one else ""
+        err.print(
+            Text(f"set {needed.env} to the WinRM password of {needed.username}{had}", style="bold"),
+            soft_wrap=True,
+        )
+
+
 @inventory_app.command("schema")
 def inventory_schema_command() -> None:
     """Print the inventory's JSON Schema (for editor completion and validation)."""
