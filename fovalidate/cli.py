@@ -43,7 +43,8 @@ inventory_app = typer.Typer(
 )
 app.add_typer(inventory_app, name="inventory")
 relays_app = typer.Typer(
-    help="Read router and switch configs for their DHCP relay settings (offline).", no_args_is_help=True
+    help="Read router and switch configs for their DHCP relay settings (offline), or pull them over SSH.",
+    no_args_is_help=True,
 )
 app.add_typer(relays_app, name="relays")
 
@@ -477,6 +478,73 @@ def relays_parse_command(
     else:
         print_configs(parsed, _stdout())
     raise typer.Exit(ExitCode.USAGE if failed else ExitCode.OK)
+
+
+@relays_app.command("pull")
+def relays_pull_command(
+    inventory: InventoryArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the configurations in.")],
+    only: Annotated[
+        list[str] | None, typer.Option("--relay", help="Pull only these relays (names, comma-separated).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds per step (connect, log in, command).")
+    ] = 30.0,
+    ask_pass: AskPassOpt = False,
+) -> None:
+    """Fetch the running configuration of each relay with `ssh:` in INVENTORY
+    (the platform's show command; host keys checked) and save it in --out as
+    RELAY.cfg, for review or for git. Exit 0 when all were saved, 3 when some were not."""
+    import getpass
+
+    from rich.text import Text
+
+    from fovalidate.probes.relay_ssh import SshFetchError, fetch_config
+    from fovalidate.relays import ConfigReadError, parse_text
+    from fovalidate.secrets import CredentialStore, MissingPassword
+
+    loaded = _load(inventory, check_files=False)
+    wanted = set(_split(only))
+    relays = [r for r in loaded.model.relays if r.ssh is not None and (not wanted or r.name in wanted)]
+    err, console = _stderr(), _stdout()
+    unknown = wanted - {r.name for r in loaded.model.relays}
+    if unknown:
+        err.print(Text(f"--relay: no relay named {', '.join(sorted(unknown))} in {inventory}", style="red"))
+        raise typer.Exit(ExitCode.USAGE)
+    if not relays:
+        err.print(Text(f"{inventory}: no relay has ssh: settings; nothing to pull", style="red"))
+        raise typer.Exit(ExitCode.USAGE)
+    credentials = CredentialStore(
+        ask_pass=ask_pass, prompt=lambda user: getpass.getpass(f"Password for {user}: ")
+    )
+    failed = 0
+    for relay in relays:
+        assert relay.ssh is not None
+        try:
+            fetched = fetch_config(
+                relay, base_dir=loaded.base_dir, password=credentials.password_for, timeout=timeout
+            )
+        except (SshFetchError, MissingPassword) as exc:
+            failed += 1
+            problem = exc.problem if isinstance(exc, SshFetchError) else f"no password for {exc.username}"
+            fix = exc.fix if isinstance(exc, SshFetchError) else exc.hint
+            err.print(
+                Text(f"{relay.name}: {problem}" + (f"; {fix}" if fix else ""), style="red"), soft_wrap=True
+            )
+            continue
+        target = out / f"{relay.name}.cfg"
+        out.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(fetched.text, encoding="utf-8")
+        temporary.replace(target)
+        note = ""
+        try:
+            parsed = parse_text(fetched.text, path=str(target), platform=relay.platform)
+            note = f" ({len(parsed.interfaces)} interfaces read)"
+        except ConfigReadError as exc:
+            note = f" (but fovalidate cannot read it: {exc.problem})"
+        console.print(Text(f"{relay.name}: saved {target} from {fetched.source}{note}"), soft_wrap=True)
+    raise typer.Exit(ExitCode.INCOMPLETE if failed else ExitCode.OK)
 
 
 def main() -> None:

@@ -369,6 +369,9 @@ def parse_inventory(
     problems.extend(_cross_checks(model, source, positions))
     relay_files: dict[str, tuple[Path, ...]] = {}
     for index, relay in enumerate(model.relays):
+        if relay.config is None:  # fetched over SSH only
+            relay_files[relay.name] = ()
+            continue
         files = _expand_relay_glob(relay.config, base)
         relay_files[relay.name] = files
         if check_files and not files:
