@@ -216,6 +216,15 @@ def check_command(
     dns_server: DnsOpt = None,
     ask_pass: AskPassOpt = False,
     verbose: VerboseOpt = False,
+    only_servers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only-servers",
+            metavar="NAMES",
+            help="Probe only these servers (names or sites, comma-separated); the others' facts "
+            "are left to another run's report (`fovalidate report merge`).",
+        ),
+    ] = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -230,7 +239,15 @@ def check_command(
         text, code = get_format(output.value).not_run(f"{inventory}: the inventory has errors")
         sys.stdout.write(text)
         raise typer.Exit(code) from None
+    selected = None
+    if only_servers:
+        selected = _select_servers(loaded, _split(only_servers))
+        if selected is None:
+            text, code = get_format(output.value).not_run("--only-servers names no server")
+            sys.stdout.write(text)
+            raise typer.Exit(code)
     request = ReportRequest(
+        only_servers=selected,
         only=tuple(_split(only)),
         skip=tuple(_split(skip)),
         files=report_files,
@@ -243,6 +260,77 @@ def check_command(
         verbose=verbose,
     )
     raise typer.Exit(run_and_report(loaded, request))
+
+
+def _select_servers(loaded: LoadedInventory, names: list[str]) -> frozenset[str] | None:
+    """Server names for --only-servers (each item a server's name or a site); None after
+    telling the user which item matched nothing."""
+    from rich.text import Text
+
+    servers = loaded.model.servers
+    selected: set[str] = set()
+    unknown = []
+    for item in names:
+        matched = {s.name for s in servers if s.name == item or (s.site is not None and s.site == item)}
+        if not matched:
+            unknown.append(item)
+        selected |= matched
+    if unknown:
+        sites = sorted({s.site for s in servers if s.site})
+        _stderr().print(
+            Text(
+                f"--only-servers: {', '.join(unknown)} is neither a server nor a site in {loaded.path}; "
+                f"servers: {', '.join(s.name for s in servers)}"
+                + (f"; sites: {', '.join(sites)}" if sites else ""),
+                style="red",
+            ),
+            soft_wrap=True,
+        )
+        return None
+    return frozenset(selected)
+
+
+report_app = typer.Typer(
+    help="Work with JSON reports (merge the runs of several sites).", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("merge")
+@with_report_options
+def report_merge_command(
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports of runs with the same inventory.", show_default=False)
+    ],
+    output: FormatOpt = DEFAULT_STDOUT,
+    verbose: VerboseOpt = False,
+    *,
+    report_files: dict[str, Path],
+) -> None:
+    """Merge the JSON reports of several runs (e.g. one per site, `--only-servers`): each
+    fact from whichever run gathered it, the checks evaluated again on all of them."""
+    from rich.text import Text
+
+    from fovalidate.merge import MergeError, merge_reports
+    from fovalidate.reports import get_format
+
+    err = _stderr()
+    shown = get_format(output.value)
+    try:
+        _, report = merge_reports(reports)
+    except MergeError as exc:
+        for problem in exc.problems:
+            err.print(Text(problem, style="red"), soft_wrap=True)
+        text, code = shown.not_run("the reports cannot be merged")
+        sys.stdout.write(text)
+        raise typer.Exit(code) from None
+    for name, path in report_files.items():
+        try:
+            get_format(name).write(report, path)
+        except OSError as exc:
+            err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
+    sys.stdout.write(shown.stdout_text(report, verbose=verbose))
+    raise typer.Exit(shown.exit_code(report))
 
 
 @app.command("checks")

@@ -39,6 +39,8 @@ class ReportRequest:
     verbose: bool = False
     #: A line printed above the console report (the demo names its estate).
     heading: str | None = None
+    #: Probe only these servers (`--only-servers`, names); None: all of them.
+    only_servers: frozenset[str] | None = None
 
 
 def _stderr() -> Console:
@@ -99,7 +101,10 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
     notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
     options = RunOptions(
-        timeout=request.timeout, workers=request.workers, options={"dns_server": request.dns_server}
+        timeout=request.timeout,
+        workers=request.workers,
+        options={"dns_server": request.dns_server},
+        only_servers=request.only_servers,
     )
     if request.ask_pass:
         _ask_passwords_up_front(loaded, credentials)

@@ -76,6 +76,9 @@ class LoadedInventory:
     sha256: str
     base_dir: Path
     relay_files: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    #: The file's text exactly as read (its SHA-256 is `sha256`): stored in JSON reports
+    #: so that `fovalidate report merge` evaluates with the same inventory.
+    text: str = ""
 
     @property
     def servers(self) -> list[Server]:
@@ -395,6 +398,7 @@ def parse_inventory(
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         base_dir=base,
         relay_files=relay_files,
+        text=raw_bytes.decode("utf-8"),
     )
 
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from fovalidate.facts.interface import FactResult
 
 #: Version of the JSON report format; bump the major on breaking changes.
-SCHEMA_VERSION = "1.0.0"
+#: 1.1: the gathered facts, the inventory's text and the run's vantage point (for `report merge`).
+SCHEMA_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,18 @@ class CheckInfo:
     id: str
     title: str
     applies_to: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run whose facts a merged report uses."""
+
+    label: str
+    vantage: str
+    started_at: datetime
+    finished_at: datetime
+    only_servers: tuple[str, ...] = ()
+    report_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,14 @@ class Report:
     #: The facts the run gathered, by (kind, subject): what monitoring formats
     #: read beyond the findings, and what `report merge` re-evaluates from.
     facts: Mapping[tuple[str, str], FactResult] = field(default_factory=dict)
+    #: The inventory file's text (its SHA-256 is `inventory_sha256`).
+    inventory_text: str = ""
+    #: Where this run looked from (the machine's name) and the servers it was limited to.
+    vantage: str = ""
+    only_servers: tuple[str, ...] = ()
+    #: A merged report: the runs merged, and which run (label) each fact came from.
+    runs: tuple[RunInfo, ...] = ()
+    fact_sources: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
