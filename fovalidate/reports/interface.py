@@ -18,7 +18,7 @@ from fovalidate.findings import Finding, Status, summarize
 from fovalidate.secrets import redact
 
 #: Version of the JSON report format; bump the major on breaking changes.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,22 @@ class CheckInfo:
     id: str
     title: str
     applies_to: str
+
+
+@dataclass(frozen=True)
+class HostProblem:
+    """A host some of whose facts could not be gathered (ERROR, not a chosen SKIP)."""
+
+    host: str
+    #: fact kind -> "cause: detail", for each kind that could not be gathered
+    failed: Mapping[str, str]
+    #: fact kinds that were gathered from or about this host
+    gathered: tuple[str, ...] = ()
+
+    @property
+    def not_checked_at_all(self) -> bool:
+        """Nothing at all could be learnt about this host."""
+        return not self.gathered
 
 
 @dataclass(frozen=True)
@@ -45,10 +61,20 @@ class Report:
     notices: tuple[str, ...] = field(default_factory=tuple)
     #: The lowest status that makes the run fail (--fail-on).
     fail_on: Status = Status.FAIL
+    #: Hosts with facts that could not be gathered, in inventory order.
+    host_problems: tuple[HostProblem, ...] = ()
+
+    def hosts_not_checked(self) -> list[str]:
+        """Hosts about which nothing could be learnt (every fact failed)."""
+        return [problem.host for problem in self.host_problems if problem.not_checked_at_all]
 
     @property
     def summary(self) -> dict[str, int]:
         return summarize(self.findings)
+
+    def counted(self) -> tuple[Finding, ...]:
+        """The findings that decide the exit code."""
+        return self.findings
 
     def worst(self) -> Status:
         return max((f.status for f in self.findings), key=lambda s: s.rank, default=Status.PASS)
@@ -62,7 +88,7 @@ class Report:
         130 the run was interrupted."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        statuses = {f.status for f in self.findings}
+        statuses = {f.status for f in self.counted()}
         if any(self.counts_as_failure(status) for status in statuses):
             return ExitCode.FAIL
         if Status.ERROR in statuses:
@@ -95,8 +121,9 @@ class ReportFormat(ABC):
     def text(self, report: Report) -> str:
         return redact(self.render(report))
 
-    def stdout_text(self, report: Report, *, verbose: bool = False) -> str:
-        """What `--format NAME` prints on standard output (`verbose` is --verbose)."""
+    def stdout_text(self, report: Report, *, verbose: bool = False, quiet: bool = False) -> str:
+        """What `--format NAME` prints on standard output (`verbose` is --verbose,
+        `quiet` is --quiet: formats meant for people print only the verdict and counts)."""
         return self.text(report)
 
     def write(self, report: Report, path: Path) -> None:

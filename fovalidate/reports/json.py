@@ -63,6 +63,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "summary": summary,
         "checks": [{"id": c.id, "title": c.title, "applies_to": c.applies_to} for c in report.checks],
         "notices": list(report.notices),
+        "hosts_not_checked": report.hosts_not_checked(),
+        "host_problems": [
+            {"host": p.host, "failed": dict(p.failed), "gathered": list(p.gathered)}
+            for p in report.host_problems
+        ],
         "findings": [finding_to_dict(f) for f in sorted_findings(report.findings)],
     }
 
