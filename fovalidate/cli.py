@@ -200,6 +200,11 @@ DnsOpt = Annotated[
 ]
 AskPassOpt = Annotated[bool, typer.Option("--ask-pass", help="Prompt for WinRM passwords (hidden input).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show details for passing checks too.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the counts and the verdict (reports are still written)."),
+]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (as NO_COLOR=1 does).")]
 
 
 @app.command("check")
@@ -215,6 +220,8 @@ def check_command(
     dns_server: DnsOpt = None,
     ask_pass: AskPassOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -233,6 +240,8 @@ def check_command(
         dns_server=dns_server,
         ask_pass=ask_pass,
         verbose=verbose,
+        quiet=quiet,
+        no_color=no_color,
     )
     raise typer.Exit(run_and_report(loaded, request))
 
@@ -355,13 +364,32 @@ def demo_command(
         Path | None, typer.Option("--keep", help="Write the demo inventory into this folder and keep it.")
     ] = None,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     *,
     report_files: dict[str, Path],
 ) -> None:
     """Run the real checks against emulated servers on loopback (no Windows needed)."""
-    from fovalidate.demo import run_demo
+    from rich.text import Text
 
-    raise typer.Exit(run_demo(report_files=report_files, output=output.value, keep=keep, verbose=verbose))
+    from fovalidate.demo import run_demo
+    from fovalidate.reporting import report_path_problems
+
+    problems = report_path_problems(report_files)
+    if problems:  # before the emulated estate starts
+        for problem in problems:
+            _stderr().print(Text(problem, style="red"), soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    raise typer.Exit(
+        run_demo(
+            report_files=report_files,
+            output=output.value,
+            keep=keep,
+            verbose=verbose,
+            quiet=quiet,
+            no_color=no_color,
+        )
+    )
 
 
 @relays_app.command("parse")

@@ -397,6 +397,8 @@ def run_demo(
     output: str = "console",
     keep: Path | None = None,
     verbose: bool = False,
+    quiet: bool = False,
+    no_color: bool = False,
 ) -> int:
     """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory
@@ -418,6 +420,8 @@ def run_demo(
                 timeout=DEMO_TIMEOUT,
                 dns_server=estate.dns_server,
                 verbose=verbose,
+                quiet=quiet,
+                no_color=no_color,
                 heading=heading,
             )
             return run_and_report(loaded, request)

@@ -379,6 +379,13 @@ class ConsoleFormat(ReportFormat):
             self.print(report, console, verbose=verbose, quiet=quiet)
         return "".join(line.rstrip() + "\n" for line in captured.get().splitlines())
 
+    def print_to(
+        self, console: Console, report: Report, *, verbose: bool = False, quiet: bool = False
+    ) -> None:
+        """Print on a terminal's console (its width and colours), secrets redacted."""
+        console.file.write(redact(self.capture(report, console, verbose=verbose, quiet=quiet)))
+        console.file.flush()
+
     def stdout_text(self, report: Report, *, verbose: bool = False, quiet: bool = False) -> str:
         # The terminal's own console: its width and colours (or none, in CI).
         return redact(self.capture(report, Console(highlight=False), verbose=verbose, quiet=quiet))

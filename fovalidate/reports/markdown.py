@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fovalidate.findings import STATUS_ORDER, Finding, Status
+from fovalidate.reports.console import verdict as console_verdict
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "⛔", Status.SKIP: "⏭️"}
@@ -38,7 +39,8 @@ class MarkdownFormat(ReportFormat):
     def render(self, report: Report) -> str:
         summary = report.summary
         counts = " · ".join(f"{_ICON[s]} {summary[s.value]} {s.value}" for s in STATUS_ORDER)
-        verdict = {0: "ready", 1: "not ready", 3: "incomplete", 130: "interrupted"}[report.exit_code()]
+        sentence, _ = console_verdict(report)
+        verdict = sentence.split(":", 1)[0].lower() + ":" + sentence.split(":", 1)[1]
         lines = [
             f"## fovalidate: {verdict}",
             "",

@@ -157,4 +157,5 @@ def test_unwritable_report_path_is_reported(estate: Estate, tmp_path: Path) -> N
         "--markdown", blocker / "sub" / "x.md", tmp=tmp_path,
     )  # fmt: skip
     assert "cannot write the markdown report" in run.stderr
-    assert run.report is not None  # the other reports are still written
+    # Found before anything ran (issue 11): usage error, and no report at all rather than some.
+    assert run.returncode == 2 and run.report is None
