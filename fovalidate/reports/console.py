@@ -227,7 +227,7 @@ def _head(item: Item) -> Text:
     return head
 
 
-def _cause_detail(item: Item) -> str:
+def cause_detail(item: Item) -> str:
     """The cause's detail without the "could not check: host: cause: " the head already says."""
     finding = item.first
     prefix = f"could not check: {finding.observed['host']}: {finding.observed['cause']}: "
@@ -249,7 +249,7 @@ def item_parts(item: Item, width: int, section: str | None, *, verbose: bool) ->
             f"{check} x{count}" if count > 1 else check for check, count in sorted(checks.items())
         )
         body.append(f"not run: {named}\n", style="dim")
-        body.append(_cause_detail(item))
+        body.append(cause_detail(item))
     else:
         body.append(finding.message)
     if finding.location:
