@@ -52,9 +52,16 @@ class _Command(TyperCommand):
         params = super().get_params(ctx)
         for param in params:
             if isinstance(param, TyperArgument) and param.metavar:
-                metavar = param.metavar
-                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
-                param._usage_display_name = lambda metavar=metavar: metavar  # type: ignore[method-assign]
+                metavar: str = param.metavar
+
+                def no_type(ctx: Any) -> None:
+                    return None
+
+                def usage_name(metavar: str = metavar) -> str:
+                    return metavar
+
+                param.display_type_rich = no_type  # type: ignore[method-assign]
+                param._usage_display_name = usage_name  # type: ignore[method-assign]
         return params
 
 
@@ -275,6 +282,15 @@ QuietOpt = Annotated[
     ),
 ]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", metavar="", help="No colours (as NO_COLOR=1 does).")]
+WaiversOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--waivers",
+        metavar="FILE",
+        help="YAML list of accepted findings (check, target, reason, owner, expires).",
+        show_default=False,
+    ),
+]
 
 
 @app.command("check", cls=_Command)
@@ -292,6 +308,7 @@ def check_command(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    waivers: WaiversOpt = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -312,6 +329,7 @@ def check_command(
         verbose=verbose,
         quiet=quiet,
         no_color=no_color,
+        waivers_file=waivers,
     )
     raise typer.Exit(run_and_report(loaded, request))
 
@@ -466,6 +484,7 @@ def demo_command(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    waivers: WaiversOpt = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -488,6 +507,7 @@ def demo_command(
             verbose=verbose,
             quiet=quiet,
             no_color=no_color,
+            waivers_file=waivers,
         )
     )
 

@@ -399,6 +399,7 @@ def run_demo(
     verbose: bool = False,
     quiet: bool = False,
     no_color: bool = False,
+    waivers_file: Path | None = None,
 ) -> int:
     """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory
@@ -423,6 +424,7 @@ def run_demo(
                 quiet=quiet,
                 no_color=no_color,
                 heading=heading,
+                waivers_file=waivers_file,
             )
             return run_and_report(loaded, request)
     finally:

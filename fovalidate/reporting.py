@@ -45,6 +45,8 @@ class ReportRequest:
     no_color: bool = False
     #: A line printed above the console report (the demo names its estate).
     heading: str | None = None
+    #: --waivers FILE (besides the inventory's own `waivers:`).
+    waivers_file: Path | None = None
 
 
 #: A report path that means standard output.
@@ -128,6 +130,14 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
             "a service); give the password in the environment variable named by winrm.password_env, "
             "or store it with `keyring set fovalidate USER`"
         )
+    from fovalidate import waivers
+
+    waiver_entries = waivers.from_inventory(loaded.model.waivers, loaded.path)
+    if request.waivers_file is not None:
+        try:
+            waiver_entries += waivers.load_file(request.waivers_file)
+        except waivers.WaiverFileError as exc:
+            problems.extend(exc.problems)
     if problems:
         for problem in problems:
             err.print(Text(problem, style="red"), soft_wrap=True)
@@ -181,6 +191,10 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     else:
         report = run(loaded, checks, options, credentials=credentials, notices=notices)
     report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
+    if waiver_entries:
+        # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
+        waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
+        report = replace(report, findings=tuple(waived), waivers=tuple(records))
 
     for name, path in request.files.items():
         try:

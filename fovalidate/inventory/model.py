@@ -11,6 +11,7 @@ before validation, so the same classes serve both places.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -232,6 +233,24 @@ class Relay(StrictModel):
         return value
 
 
+class Waiver(StrictModel):
+    """An accepted finding: shown as WAIVED until `expires`, not counted in the exit code.
+
+    A waiver never hides an ERROR (could not check)."""
+
+    check: str = Field(
+        min_length=1, description="Check id, or a prefix ending at a dot: `os` = every os.* check"
+    )
+    target: str = Field(
+        min_length=1,
+        description="A server, relationship or relay name (matches every finding whose target names it), "
+        "or a glob on the finding's target ('win-pair scope 10.60.*')",
+    )
+    reason: str = Field(min_length=1, description="Why the finding is accepted")
+    owner: str = Field(min_length=1, description="Who accepted it")
+    expires: datetime.date = Field(description="Last day the waiver applies (YYYY-MM-DD)")
+
+
 class Inventory(StrictModel):
     """A fovalidate inventory (format version 1)."""
 
@@ -250,6 +269,7 @@ class Inventory(StrictModel):
     servers: list[Server] = Field(min_length=1)
     relationships: list[Relationship] = []
     relays: list[Relay] = []
+    waivers: list[Waiver] = Field(default=[], description="Accepted findings (see also --waivers FILE)")
 
     def server(self, name: str) -> Server:
         for server in self.servers:

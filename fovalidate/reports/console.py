@@ -149,7 +149,7 @@ class Section:
 
 def sections(report: Report) -> list[Section]:
     """Relationships worst first (inventory order among equals); each item in exactly one section."""
-    items = items_of(report.findings)
+    items = items_of(f for f in report.findings if not (f.waived and f.status in PROBLEMS))
     order = {name: index for index, name in enumerate(report.relationships)}
 
     def worst(relationship: str) -> int:
@@ -257,6 +257,10 @@ def item_parts(item: Item, width: int, section: str | None, *, verbose: bool) ->
     others = [r for r in item.relationships if r != section]
     if section is not None and others:
         body.append(f"\nalso concerns: {', '.join(others)}", style="dim")
+    for noted in item.findings:
+        if noted.waiver is not None and not noted.waived:
+            prefix = f"{noted.check}: " if item.is_cause else ""
+            body.append(f"\n{prefix}{noted.waiver.describe()}", style="yellow")
     if verbose and finding.observed and not item.is_cause:
         observed = ", ".join(f"{key}={value}" for key, value in finding.observed.items())
         body.append(f"\nobserved: {observed}", style="dim")
@@ -310,6 +314,38 @@ def not_gathered(report: Report) -> dict[str, list[str]]:
     return hosts
 
 
+def waived_parts(report: Report, width: int) -> list[Part]:
+    """Accepted findings: their status, what was found, and who accepted it until when."""
+    waived = sorted_findings(f for f in report.waived() if f.status in PROBLEMS)
+    if not waived:
+        return []
+    parts: list[Part] = [
+        Rule(Text("waived (accepted; not counted in the exit code)"), align="left", style="blue")
+    ]
+    for finding in waived:
+        head = Text()
+        head.append("WAIVED", style="cyan")
+        head.append(f" ({finding.status.value}) ", style=STYLE[finding.status])
+        head.append(finding.check, style="cyan")
+        head.append("  ")
+        head.append(finding.target, style="bold")
+        body = Text(finding.message, style="dim")
+        assert finding.waiver is not None
+        body.append(f"\n{finding.waiver.describe()}")
+        parts += [head, Padding(body, (0, 0, 0, INDENT), expand=False)]
+    return parts
+
+
+def stale_parts(report: Report) -> list[Part]:
+    return [
+        Text(
+            f"stale waiver: {w.check} {w.target} ({w.source}) matched no finding; remove it or correct it",
+            style="yellow",
+        )
+        for w in report.stale_waivers()
+    ]
+
+
 def summary_text(report: Report) -> Text:
     summary = report.summary
     text = Text()
@@ -318,6 +354,9 @@ def summary_text(report: Report) -> Text:
             text.append(" · ")
         count = summary[status.value]
         text.append(f"{count} {status.value}", style=STYLE[status] if count else "dim")
+    waived = len(report.waived())
+    if waived:
+        text.append(f" ({waived} waived)", style="cyan")
     unchecked = report.hosts_not_checked()
     partly = {host: facts for host, facts in not_gathered(report).items() if host not in unchecked}
     if partly:
@@ -334,7 +373,7 @@ def summary_text(report: Report) -> Text:
 
 
 def footer_parts(report: Report) -> list[Part]:
-    parts: list[Part] = []
+    parts: list[Part] = stale_parts(report)
     for notice in report.notices:
         parts.append(Text(f"notice: {notice}", style="yellow"))
     if report.interrupted:
@@ -356,6 +395,7 @@ def renderables(
     if not quiet:
         for section in sections(report):
             parts.extend(section_parts(section, width, verbose=verbose))
+        parts.extend(waived_parts(report, width))
     parts.extend(footer_parts(report))
     return parts
 

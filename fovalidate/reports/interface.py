@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from fovalidate.exitcodes import ExitCode
-from fovalidate.findings import Finding, Status, summarize
+from fovalidate.findings import Finding, Status, WaiverRecord, summarize
 from fovalidate.secrets import redact
 
 #: Version of the JSON report format; bump the major on breaking changes.
@@ -63,6 +63,8 @@ class Report:
     fail_on: Status = Status.FAIL
     #: Hosts with facts that could not be gathered, in inventory order.
     host_problems: tuple[HostProblem, ...] = ()
+    #: Every waiver given (file and inventory), with how many findings each matched.
+    waivers: tuple[WaiverRecord, ...] = ()
 
     def hosts_not_checked(self) -> list[str]:
         """Hosts about which nothing could be learnt (every fact failed)."""
@@ -73,8 +75,14 @@ class Report:
         return summarize(self.findings)
 
     def counted(self) -> tuple[Finding, ...]:
-        """The findings that decide the exit code."""
-        return self.findings
+        """The findings that decide the exit code: all but the waived ones."""
+        return tuple(f for f in self.findings if not f.waived)
+
+    def waived(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.waived)
+
+    def stale_waivers(self) -> tuple[WaiverRecord, ...]:
+        return tuple(w for w in self.waivers if w.stale)
 
     def worst(self) -> Status:
         return max((f.status for f in self.findings), key=lambda s: s.rank, default=Status.PASS)

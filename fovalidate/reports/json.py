@@ -45,12 +45,27 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
             {"path": finding.location.path, "line": finding.location.line} if finding.location else None
         ),
         "relationships": list(finding.relationships),
+        "waived": finding.waived,
+        "waiver": (
+            {
+                "check": finding.waiver.check,
+                "target": finding.waiver.target,
+                "reason": finding.waiver.reason,
+                "owner": finding.waiver.owner,
+                "expires": finding.waiver.expires,
+                "source": finding.waiver.source,
+                "state": finding.waiver.state,
+            }
+            if finding.waiver
+            else None
+        ),
     }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
     summary = dict(report.summary)
     summary["total"] = len(report.findings)
+    summary["waived"] = len(report.waived())
     return {
         "$schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
@@ -69,6 +84,20 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for p in report.host_problems
         ],
         "findings": [finding_to_dict(f) for f in sorted_findings(report.findings)],
+        "waivers": [
+            {
+                "check": w.check,
+                "target": w.target,
+                "reason": w.reason,
+                "owner": w.owner,
+                "expires": w.expires,
+                "source": w.source,
+                "matched": w.matched,
+                "expired": w.expired,
+                "stale": w.stale,
+            }
+            for w in report.waivers
+        ],
     }
 
 

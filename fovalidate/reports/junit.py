@@ -27,6 +27,8 @@ def _details(finding: Finding) -> str:
     if finding.location:
         lines.append(f"at: {finding.location}")
     lines.extend(f"see: {link}" for link in finding.references)
+    if finding.waiver is not None:
+        lines.append(finding.waiver.describe())
     return "\n".join(lines)
 
 
@@ -57,7 +59,12 @@ class JUnitFormat(ReportFormat):
                 case = ET.SubElement(suite, "testcase", classname=check_id, name=name, time="0")
                 counts["tests"] += 1
                 text = _details(finding)
-                if report.counts_as_failure(finding.status):
+                if finding.waived and finding.status is not Status.SKIP:
+                    # Accepted: reported as skipped with the reason, so CI shows it without failing.
+                    assert finding.waiver is not None
+                    ET.SubElement(case, "skipped", message=finding.waiver.describe())
+                    counts["skipped"] += 1
+                elif report.counts_as_failure(finding.status):
                     element = ET.SubElement(
                         case, "failure", message=finding.message, type=finding.status.value
                     )

@@ -91,7 +91,8 @@ class MarkdownFormat(ReportFormat):
         for notice in report.notices:
             lines += [f"> {_prose(notice)}", ""]
         items = items_of(report.findings)
-        problems = [i for i in items if i.status not in (Status.PASS, Status.SKIP)]
+        waived = [i for i in items if i.first.waived and i.status not in (Status.PASS, Status.SKIP)]
+        problems = [i for i in items if i.status not in (Status.PASS, Status.SKIP) and i not in waived]
         details: list[Item] = [i for i in problems if _is_multiline(i.first.remediation)]
         header = ["| Status | Check | Target | Finding | Fix |", "|---|---|---|---|---|"]
         if problems:
@@ -99,6 +100,32 @@ class MarkdownFormat(ReportFormat):
             lines += ["### Needs attention", "", *header, *rows, ""]
         for number, item in enumerate(details, start=1):
             lines += self.fix_details(number, item)
+        if waived:
+            lines += [
+                "### Waived (accepted; not counted in the exit code)",
+                "",
+                "| Status | Check | Target | Finding | Waiver |",
+                "|---|---|---|---|---|",
+            ]
+            for item in waived:
+                finding = item.first
+                assert finding.waiver is not None
+                note = finding.waiver
+                lines.append(
+                    f"| 🔕 WAIVED ({finding.status.value.upper()}) | {_code(finding.check)} | "
+                    f"{_prose(finding.target)} | {_cell(finding.message)} | {_prose(note.reason)} — "
+                    f"{_prose(note.owner)}, until {note.expires} ({_prose(note.source)}) |"
+                )
+            lines.append("")
+        stale = report.stale_waivers()
+        if stale:
+            lines += ["### Stale waivers (matched no finding)", ""]
+            lines += [
+                f"- {_code(w.check)} on {_prose(w.target)} ({_prose(w.source)}), owner {_prose(w.owner)}: "
+                "remove it or correct it"
+                for w in stale
+            ]
+            lines.append("")
         rest_items = [i for i in items if i.status in (Status.PASS, Status.SKIP)]
         if rest_items:
             lines += [
@@ -124,9 +151,14 @@ class MarkdownFormat(ReportFormat):
             checks = ", ".join(_code(check) for check in sorted({f.check for f in item.findings}))
             what = f"{len(item.findings)} checks not run: {checks}"
             text = f"**{_prose(fact_label(fact))} {_prose(cause)}**: {_cell(cause_detail(item))}"
+            for noted in item.findings:
+                if noted.waiver is not None:
+                    text += f" **{_code(noted.check)}: {_prose(noted.waiver.describe())}**"
             status = f"{_ICON[item.status]} {item.status.value.upper()}"
             return f"| {status} | {what} | {_prose(host)} | {text} | {fix} |"
         where = f" ({_prose(str(finding.location))})" if finding.location else ""
+        if finding.waiver is not None and not finding.waived:
+            where += f" **{_prose(finding.waiver.describe())}**"
         return (
             f"| {_ICON[finding.status]} {finding.status.value.upper()} | {_code(finding.check)} | "
             f"{_prose(finding.target)} | {_cell(finding.message)}{where} | {fix} |"
