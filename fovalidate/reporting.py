@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from fovalidate.inventory.loader import LoadedInventory
+    from fovalidate.reports.interface import Topology
     from fovalidate.secrets import CredentialStore
 
 
@@ -191,6 +192,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     else:
         report = run(loaded, checks, options, credentials=credentials, notices=notices)
     report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
+    report = replace(report, topology=topology_of(loaded))
     if waiver_entries:
         # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
         waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
@@ -215,6 +217,19 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         )
         sys.stdout.write(text)
     return report.exit_code()
+
+
+def topology_of(loaded: LoadedInventory) -> Topology:
+    from fovalidate.reports.interface import Topology, TopologyRelationship, TopologyServer
+
+    model = loaded.model
+    return Topology(
+        servers=tuple(TopologyServer(s.name, s.site or "", str(s.address)) for s in model.servers),
+        relationships=tuple(
+            TopologyRelationship(r.name, str(r.mode), r.primary, r.partner) for r in model.relationships
+        ),
+        relays=tuple(relay.name for relay in model.relays),
+    )
 
 
 def _ask_passwords_up_front(loaded: LoadedInventory, credentials: CredentialStore) -> None:

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # dnsmasq-base is the program alone (no service to start); the tests run their own instances.
-APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc libxml2-utils)
+APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc libxml2-utils chromium)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()

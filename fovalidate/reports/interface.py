@@ -45,6 +45,30 @@ class HostProblem:
 
 
 @dataclass(frozen=True)
+class TopologyServer:
+    name: str
+    site: str
+    address: str
+
+
+@dataclass(frozen=True)
+class TopologyRelationship:
+    name: str
+    mode: str
+    primary: str
+    partner: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What the inventory describes, for pictures of it (the HTML report)."""
+
+    servers: tuple[TopologyServer, ...] = ()
+    relationships: tuple[TopologyRelationship, ...] = ()
+    relays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     findings: tuple[Finding, ...]
     started_at: datetime
@@ -65,6 +89,8 @@ class Report:
     host_problems: tuple[HostProblem, ...] = ()
     #: Every waiver given (file and inventory), with how many findings each matched.
     waivers: tuple[WaiverRecord, ...] = ()
+    #: Servers by site, relationships and relays, from the inventory.
+    topology: Topology = field(default_factory=Topology)
 
     def hosts_not_checked(self) -> list[str]:
         """Hosts about which nothing could be learnt (every fact failed)."""
