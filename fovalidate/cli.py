@@ -448,6 +448,10 @@ def inventory_schema_command() -> None:
     sys.stdout.write(json.dumps(Inventory.model_json_schema(), indent=2) + "\n")
 
 
+#: The inventory schema `init` writes next to the inventory (`fovalidate inventory schema` prints it).
+SCHEMA_FILE_NAME = "fovalidate-inventory.schema.json"
+
+
 @app.command("init", cls=_Command)
 def init_command(
     path: Annotated[
@@ -456,20 +460,33 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write an annotated example inventory to start from."""
+    import json
     from importlib import resources
 
     from rich.text import Text
 
-    text = resources.files("fovalidate.inventory").joinpath("example.yaml").read_text("utf-8")
+    from fovalidate.inventory.model import Inventory
+
+    example = resources.files("fovalidate.inventory").joinpath("example.yaml").read_text("utf-8")
+    # Editors with the YAML language server (VS Code, vim, emacs) complete and check the
+    # file against this schema; it is written next to the inventory, so it works offline.
+    schema_name = SCHEMA_FILE_NAME
+    text = f"# yaml-language-server: $schema={schema_name}\n{example}"
     if str(path) == "-":
         sys.stdout.write(text)
         return
+    schema_path = path.parent / schema_name
     if path.exists() and not force:
         _stderr().print(Text(f"{path} exists; use --force to overwrite it", style="red"))
         raise typer.Exit(ExitCode.USAGE)
     path.write_text(text, encoding="utf-8")
+    schema_path.write_text(json.dumps(Inventory.model_json_schema(), indent=2) + "\n", encoding="utf-8")
     _stdout().print(
-        Text(f"wrote {path}; edit it, then run `fovalidate inventory check {path}`", style="green")
+        Text(
+            f"wrote {path} (and its schema {schema_path}, for editor completion); edit it, then run "
+            f"`fovalidate inventory check {path}`",
+            style="green",
+        )
     )
 
 
