@@ -212,10 +212,13 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
 
         ConsoleFormat().print_to(human, report, verbose=request.verbose, quiet=request.quiet)
     elif not stdout_taken:
-        text = get_format(request.stdout_format).stdout_text(
-            report, verbose=request.verbose, quiet=request.quiet
-        )
-        sys.stdout.write(text)
+        import inspect
+
+        chosen = get_format(request.stdout_format)
+        # Formats written before --quiet existed take only `verbose`.
+        takes_quiet = "quiet" in inspect.signature(chosen.stdout_text).parameters
+        extra = {"quiet": request.quiet} if takes_quiet else {}
+        sys.stdout.write(chosen.stdout_text(report, verbose=request.verbose, **extra))
     return report.exit_code()
 
 

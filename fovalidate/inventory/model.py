@@ -138,6 +138,8 @@ class Server(ServerSettings):
 
 
 Mode = Literal["load-balance", "hot-standby"]
+
+
 def _any_case(word: str) -> str:
     # Letters as [xX]; the aliases hold nothing else but "-" and "_", literal in any regex dialect.
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
