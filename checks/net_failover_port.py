@@ -31,8 +31,12 @@ class FailoverPortReachable(Check[ServerTarget]):
     - filtered: no answer at all until the timeout, so a firewall drops the
       packets: usually the inbound rule Microsoft-Windows-DHCP-Failover-TCP-In
       is disabled, or a network ACL blocks TCP 647 (FAIL);
-    - unreachable: no route, or a firewall answered "administratively
-      prohibited" (FAIL).
+    - unreachable: a router or firewall answered "no route" or
+      "administratively prohibited" (FAIL).
+
+    When this machine itself has no route or no address for the server,
+    nothing is sent and nothing is known about the server: that is an
+    ERROR (could not check from here), not a FAIL.
 
     Impact: if the partner cannot reach this port, the relationship stays in
     "Communication Interrupted" and leases do not replicate.

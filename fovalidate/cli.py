@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from fovalidate import __version__
 from fovalidate.exitcodes import ExitCode
@@ -31,24 +32,77 @@ if TYPE_CHECKING:
     from fovalidate.inventory.loader import LoadedInventory
 
 
+class _Command(TyperCommand):
+    """A command whose help shows metavars, never Typer's raw type names.
+
+    Typer (0.27-0.29) shows `<bool>` for -h/--help, which it adds without a
+    metavar, shows an argument's type (`<path>`) next to its metavar, and
+    wraps required arguments in braces in the usage line (`{INVENTORY}`).
+    Every option and argument here has a metavar; these three are mended
+    here. Typer is pinned in pyproject.toml to the range this is tested with
+    (tests/core/test_formats.py::test_help_has_no_raw_type_names)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, TyperArgument) and param.metavar:
+                metavar: str = param.metavar
+
+                def no_type(ctx: Any) -> None:
+                    return None
+
+                def usage_name(metavar: str = metavar) -> str:
+                    return metavar
+
+                param.display_type_rich = no_type  # type: ignore[method-assign]
+                param._usage_display_name = usage_name  # type: ignore[method-assign]
+        return params
+
+
+class _Group(TyperGroup):
+    """The same for command groups, whose options Typer adds itself (--help,
+    --install-completion, --show-completion) are flags without a metavar."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, TyperOption) and param.metavar is None and param.is_flag:
+                param.metavar = ""
+        return params
+
+
 app = typer.Typer(
     name="fovalidate",
+    cls=_Group,
     help="Validate a Windows Server DHCP failover deployment before the Configure Failover wizard.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 inventory_app = typer.Typer(
-    help="Validate, describe and create inventory files (offline).", no_args_is_help=True
+    help="Validate, describe and create inventory files (offline).", no_args_is_help=True, cls=_Group
 )
 app.add_typer(inventory_app, name="inventory")
 relays_app = typer.Typer(
     help="Read router and switch configs for their DHCP relay settings (offline), or pull them over SSH.",
     no_args_is_help=True,
+    cls=_Group,
 )
 app.add_typer(relays_app, name="relays")
 facts_app = typer.Typer(
-    help="The answer files the collector (`fovalidate collect`) writes.", no_args_is_help=True
+    help="The answer files the collector (`fovalidate collect`) writes.", no_args_is_help=True, cls=_Group
 )
 app.add_typer(facts_app, name="facts")
 
@@ -87,7 +141,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Print the version and exit."
+        ),
     ] = None,
 ) -> None:
     """fovalidate reads an inventory of DHCP servers, failover relationships and
@@ -180,12 +236,18 @@ DEFAULT_STDOUT = StdoutFormat("console")
 
 # --------------------------------------------------------------------------- commands
 
-InventoryArg = Annotated[Path, typer.Argument(help="Inventory file (YAML).", show_default=False)]
+InventoryArg = Annotated[
+    Path, typer.Argument(metavar="INVENTORY", help="Inventory file (YAML).", show_default=False)
+]
 OnlyOpt = Annotated[
-    list[str] | None, typer.Option("--only", help="Run only these checks (ids or prefixes, comma-separated).")
+    list[str] | None,
+    typer.Option(
+        "--only", metavar="ID,...", help="Run only these checks (ids or prefixes, comma-separated)."
+    ),
 ]
 SkipOpt = Annotated[
-    list[str] | None, typer.Option("--skip", help="Do not run these checks (ids or prefixes).")
+    list[str] | None,
+    typer.Option("--skip", metavar="ID,...", help="Do not run these checks (ids or prefixes)."),
 ]
 FormatOpt = Annotated[
     StdoutFormat,
@@ -195,19 +257,49 @@ FormatOpt = Annotated[
         help=f"What to print on stdout: {', '.join(member.value for member in StdoutFormat)}.",
     ),
 ]
-FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest status that gives exit code 1.")]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.05, help="Seconds for each network operation.")]
+FailOnOpt = Annotated[
+    FailOn, typer.Option("--fail-on", metavar="fail|warn", help="Lowest status that gives exit code 1.")
+]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", min=0.05, metavar="SECONDS", help="Seconds for each network operation.")
+]
 WorkersOpt = Annotated[
-    int, typer.Option("--workers", min=0, help="Concurrent probes (0: one per probe, up to 512).")
+    int,
+    typer.Option("--workers", min=0, metavar="N", help="Concurrent probes (0: one per probe, up to 512)."),
 ]
 DnsOpt = Annotated[
-    str | None, typer.Option("--dns-server", help="Resolver for dns.resolution: ADDRESS[:PORT].")
+    str | None,
+    typer.Option(
+        "--dns-server", metavar="ADDRESS[:PORT]", help="Resolver for dns.resolution: ADDRESS[:PORT]."
+    ),
 ]
-AskPassOpt = Annotated[bool, typer.Option("--ask-pass", help="Prompt for WinRM passwords (hidden input).")]
+AskPassOpt = Annotated[
+    bool, typer.Option("--ask-pass", metavar="", help="Prompt for WinRM passwords (hidden input).")
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", metavar="", help="Show details for passing checks too.")
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", metavar="", help="Print only the counts and the verdict (reports are still written)."
+    ),
+]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", metavar="", help="No colours (as NO_COLOR=1 does).")]
+WaiversOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--waivers",
+        metavar="FILE",
+        help="YAML list of accepted findings (check, target, reason, owner, expires).",
+        show_default=False,
+    ),
+]
 FactsOpt = Annotated[
     Path | None,
     typer.Option(
         "--facts",
+        metavar="DIR",
         help="Evaluate the Windows checks from the answer files in this folder (written by the "
         "collector from `fovalidate collect`) instead of over WinRM.",
     ),
@@ -216,14 +308,14 @@ FactsMaxAgeOpt = Annotated[
     str | None,
     typer.Option(
         "--facts-max-age",
+        metavar="DURATION",
         help="Answer files older than this give WARN instead of PASS (e.g. 7d, 12h; "
         "default: thresholds.answer_max_age, 7d).",
     ),
 ]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show details for passing checks too.")]
 
 
-@app.command("check")
+@app.command("check", cls=_Command)
 @with_report_options
 def check_command(
     inventory: InventoryArg,
@@ -247,6 +339,9 @@ def check_command(
             "are left to another run's report (`fovalidate report merge`).",
         ),
     ] = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    waivers: WaiversOpt = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -284,6 +379,9 @@ def check_command(
         verbose=verbose,
         facts_dir=facts_dir,
         facts_max_age=max_age,
+        quiet=quiet,
+        no_color=no_color,
+        waivers_file=waivers,
     )
     raise typer.Exit(run_and_report(loaded, request))
 
@@ -317,12 +415,12 @@ def _select_servers(loaded: LoadedInventory, names: list[str]) -> frozenset[str]
 
 
 report_app = typer.Typer(
-    help="Work with JSON reports (merge the runs of several sites).", no_args_is_help=True
+    help="Work with JSON reports (merge the runs of several sites).", no_args_is_help=True, cls=_Group
 )
 app.add_typer(report_app, name="report")
 
 
-@report_app.command("merge")
+@report_app.command("merge", cls=_Command)
 @with_report_options
 def report_merge_command(
     reports: Annotated[
@@ -359,18 +457,48 @@ def report_merge_command(
     raise typer.Exit(shown.exit_code(report))
 
 
-@app.command("checks")
-def checks_command() -> None:
+@app.command("checks", cls=_Command)
+def checks_command(
+    output: Annotated[
+        ParseOutput,
+        typer.Option("--format", metavar="FORMAT", help="What to print on stdout: console, json."),
+    ] = ParseOutput.console,
+) -> None:
     """List the available checks: id, title, what they need, what they apply to."""
+    import json
+
     from rich.table import Table
     from rich.text import Text
 
     from fovalidate.check.registry import load_checks
 
     registry = load_checks()
+    for error in registry.errors:
+        _stderr().print(
+            Text(f"plugin {error.name} ({error.source}) not loaded: {error.reason}", style="yellow")
+        )
+    if output is ParseOutput.json:
+        listing = [
+            {
+                "id": check.id,
+                "title": check.title,
+                "applies_to": str(check.applies_to),
+                "needs": list(check.need_names()),
+                "summary": check.summary(),
+                "references": list(check.references),
+            }
+            for check in registry.checks
+        ]
+        sys.stdout.write(json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
+        return
     table = Table(box=None, header_style="bold")
-    for column in ("id", "title", "applies to", "needs"):
-        table.add_column(column)
+    # An id is what `--only`, `--skip` and `explain` take: it is never cut or wrapped,
+    # whatever the width; the title wraps instead.
+    widest = max((len(check.id) for check in registry.checks), default=2)
+    table.add_column("id", no_wrap=True, min_width=widest)
+    table.add_column("title", ratio=1)
+    table.add_column("applies to", no_wrap=True)
+    table.add_column("needs", no_wrap=True)
     for check in registry.checks:
         table.add_row(
             Text(check.id, style="cyan"),
@@ -378,16 +506,15 @@ def checks_command() -> None:
             Text(str(check.applies_to)),
             Text(", ".join(check.need_names()) or "-"),
         )
-    console = _stdout()
-    console.print(table)
-    for error in registry.errors:
-        _stderr().print(
-            Text(f"plugin {error.name} ({error.source}) not loaded: {error.reason}", style="yellow")
-        )
+    _stdout().print(table)
 
 
-@app.command("explain")
-def explain_command(check_id: Annotated[str, typer.Argument(help="Check id, e.g. time.skew")]) -> None:
+@app.command("explain", cls=_Command)
+def explain_command(
+    check_id: Annotated[
+        str, typer.Argument(metavar="CHECK_ID", help="Check id, e.g. time.skew", show_default=False)
+    ],
+) -> None:
     """Show a check's documentation: problem, impact, fix and references."""
     from rich.text import Text
 
@@ -417,7 +544,7 @@ def explain_command(check_id: Annotated[str, typer.Argument(help="Check id, e.g.
             console.print(Text(f"  {link}"), soft_wrap=True)
 
 
-@inventory_app.command("check")
+@inventory_app.command("check", cls=_Command)
 def inventory_check_command(inventory: InventoryArg) -> None:
     """Validate INVENTORY offline (no network traffic, not even DNS)."""
     from rich.text import Text
@@ -434,7 +561,7 @@ def inventory_check_command(inventory: InventoryArg) -> None:
     )
 
 
-@inventory_app.command("import-ansible")
+@inventory_app.command("import-ansible", cls=_Command)
 def inventory_import_ansible_command(
     source: Annotated[
         str,
@@ -499,7 +626,7 @@ def inventory_import_ansible_command(
         )
 
 
-@inventory_app.command("schema")
+@inventory_app.command("schema", cls=_Command)
 def inventory_schema_command() -> None:
     """Print the inventory's JSON Schema (for editor completion and validation)."""
     import json
@@ -509,49 +636,88 @@ def inventory_schema_command() -> None:
     sys.stdout.write(json.dumps(Inventory.model_json_schema(), indent=2) + "\n")
 
 
-@app.command("init")
+#: The inventory schema `init` writes next to the inventory (`fovalidate inventory schema` prints it).
+SCHEMA_FILE_NAME = "fovalidate-inventory.schema.json"
+
+
+@app.command("init", cls=_Command)
 def init_command(
-    path: Annotated[Path, typer.Argument(help="Where to write the example ('-' for stdout).")] = Path(
-        "inventory.yaml"
-    ),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Where to write the example ('-' for stdout).")
+    ] = Path("inventory.yaml"),
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write an annotated example inventory to start from."""
+    import json
     from importlib import resources
 
     from rich.text import Text
 
-    text = resources.files("fovalidate.inventory").joinpath("example.yaml").read_text("utf-8")
+    from fovalidate.inventory.model import Inventory
+
+    example = resources.files("fovalidate.inventory").joinpath("example.yaml").read_text("utf-8")
+    # Editors with the YAML language server (VS Code, vim, emacs) complete and check the
+    # file against this schema; it is written next to the inventory, so it works offline.
+    schema_name = SCHEMA_FILE_NAME
+    text = f"# yaml-language-server: $schema={schema_name}\n{example}"
     if str(path) == "-":
         sys.stdout.write(text)
         return
+    schema_path = path.parent / schema_name
     if path.exists() and not force:
         _stderr().print(Text(f"{path} exists; use --force to overwrite it", style="red"))
         raise typer.Exit(ExitCode.USAGE)
     path.write_text(text, encoding="utf-8")
+    schema_path.write_text(json.dumps(Inventory.model_json_schema(), indent=2) + "\n", encoding="utf-8")
     _stdout().print(
-        Text(f"wrote {path}; edit it, then run `fovalidate inventory check {path}`", style="green")
+        Text(
+            f"wrote {path} (and its schema {schema_path}, for editor completion); edit it, then run "
+            f"`fovalidate inventory check {path}`",
+            style="green",
+        )
     )
 
 
-@app.command("demo")
+@app.command("demo", cls=_Command)
 @with_report_options
 def demo_command(
     output: FormatOpt = DEFAULT_STDOUT,
     keep: Annotated[
-        Path | None, typer.Option("--keep", help="Write the demo inventory into this folder and keep it.")
+        Path | None,
+        typer.Option("--keep", metavar="DIR", help="Write the demo inventory into this folder and keep it."),
     ] = None,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    waivers: WaiversOpt = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
     """Run the real checks against emulated servers on loopback (no Windows needed)."""
+    from rich.text import Text
+
     from fovalidate.demo import run_demo
+    from fovalidate.reporting import report_path_problems
 
-    raise typer.Exit(run_demo(report_files=report_files, output=output.value, keep=keep, verbose=verbose))
+    problems = report_path_problems(report_files)
+    if problems:  # before the emulated estate starts
+        for problem in problems:
+            _stderr().print(Text(problem, style="red"), soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    raise typer.Exit(
+        run_demo(
+            report_files=report_files,
+            output=output.value,
+            keep=keep,
+            verbose=verbose,
+            quiet=quiet,
+            no_color=no_color,
+            waivers_file=waivers,
+        )
+    )
 
 
-@app.command("collect")
+@app.command("collect", cls=_Command)
 def collect_command(
     inventory: Annotated[
         Path | None,
@@ -573,7 +739,7 @@ def collect_command(
     raise typer.Exit(write_collector(loaded, out, force=force, out=_stdout(), err=_stderr()))
 
 
-@facts_app.command("schema")
+@facts_app.command("schema", cls=_Command)
 def facts_schema_command() -> None:
     """Print the answer file's JSON Schema (see docs/collect.md)."""
     from fovalidate.collect.commands import schema_text
@@ -581,12 +747,18 @@ def facts_schema_command() -> None:
     sys.stdout.write(schema_text())
 
 
-@relays_app.command("parse")
+@relays_app.command("parse", cls=_Command)
 def relays_parse_command(
-    files: Annotated[list[Path], typer.Argument(help="Saved configuration files.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="Saved configuration files.", show_default=False)
+    ],
     platform: Annotated[
         str | None,
-        typer.Option("--platform", help="netmiko-style name (cisco_ios, juniper_junos, ...); else detected."),
+        typer.Option(
+            "--platform",
+            metavar="PLATFORM",
+            help="netmiko-style name (cisco_ios, juniper_junos, ...); else detected.",
+        ),
     ] = None,
     output: Annotated[
         ParseOutput, typer.Option("--format", metavar="FORMAT", help="What to print on stdout.")

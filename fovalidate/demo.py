@@ -493,6 +493,9 @@ def run_demo(
     output: str = "console",
     keep: Path | None = None,
     verbose: bool = False,
+    quiet: bool = False,
+    no_color: bool = False,
+    waivers_file: Path | None = None,
 ) -> int:
     """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory
@@ -514,7 +517,10 @@ def run_demo(
                 timeout=DEMO_TIMEOUT,
                 dns_server=estate.dns_server,
                 verbose=verbose,
+                quiet=quiet,
+                no_color=no_color,
                 heading=heading,
+                waivers_file=waivers_file,
             )
             return run_and_report(loaded, request)
     finally:

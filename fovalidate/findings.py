@@ -48,6 +48,55 @@ class SourceLocation:
 
 
 @dataclass(frozen=True)
+class WaiverNote:
+    """A waiver that matched a finding, and whether it applies.
+
+    state: "active" (the finding is WAIVED and not counted), "expired" (past
+    its date: the finding counts again), "not-for-error" (an ERROR, could not
+    check, is never waived)."""
+
+    check: str
+    target: str
+    reason: str
+    owner: str
+    expires: str  # ISO date, the last day the waiver applies
+    source: str  # "waivers.yaml:3" or "inventory.yaml waivers[0]"
+    state: str = "active"
+
+    @property
+    def active(self) -> bool:
+        return self.state == "active"
+
+    def describe(self) -> str:
+        if self.state == "expired":
+            return f"waiver expired on {self.expires} ({self.owner}: {self.reason}; {self.source})"
+        if self.state == "not-for-error":
+            return (
+                f"a waiver matches ({self.owner}: {self.reason}; {self.source}), but an ERROR "
+                "(could not check) is never waived"
+            )
+        return f"WAIVED until {self.expires} by {self.owner}: {self.reason} ({self.source})"
+
+
+@dataclass(frozen=True)
+class WaiverRecord:
+    """A waiver after a run: how many findings it matched (0: stale) and whether it had expired."""
+
+    check: str
+    target: str
+    reason: str
+    owner: str
+    expires: str  # ISO date
+    source: str
+    matched: int
+    expired: bool
+
+    @property
+    def stale(self) -> bool:
+        return self.matched == 0
+
+
+@dataclass(frozen=True)
 class Finding:
     """One result line of a report.
 
@@ -68,6 +117,13 @@ class Finding:
     references: tuple[str, ...] = ()
     location: SourceLocation | None = None
     relationships: tuple[str, ...] = ()
+    #: The waiver that matched this finding, if any (see `WaiverNote.state`).
+    waiver: WaiverNote | None = None
+
+    @property
+    def waived(self) -> bool:
+        """Accepted by an active waiver: shown, but not counted toward the exit code."""
+        return self.waiver is not None and self.waiver.active
 
     def with_context(self, *, relationships: Iterable[str]) -> Finding:
         return replace(self, relationships=tuple(relationships))

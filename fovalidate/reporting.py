@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from fovalidate.inventory.loader import LoadedInventory
+    from fovalidate.reports.interface import Topology
     from fovalidate.secrets import CredentialStore
 
 
@@ -37,6 +38,10 @@ class ReportRequest:
     dns_server: str | None = None
     ask_pass: bool = False
     verbose: bool = False
+    #: --quiet: the console prints only the counts and the verdict.
+    quiet: bool = False
+    #: --no-color (NO_COLOR in the environment does the same).
+    no_color: bool = False
     #: A line printed above the console report (the demo names its estate).
     heading: str | None = None
     #: `--facts DIR`: Windows facts from collected answer files instead of WinRM.
@@ -45,12 +50,69 @@ class ReportRequest:
     facts_max_age: float | None = None
     #: Probe only these servers (`--only-servers`, names); None: all of them.
     only_servers: frozenset[str] | None = None
+    #: --waivers FILE (besides the inventory's own `waivers:`).
+    waivers_file: Path | None = None
+
+
+#: A report path that means standard output.
+STDOUT_PATH = "-"
 
 
 def _stderr() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
+
+
+def to_stdout(path: Path) -> bool:
+    return str(path) == STDOUT_PATH
+
+
+def report_path_problems(files: Mapping[str, Path]) -> list[str]:
+    """Why a requested report could not be written, found before anything runs.
+
+    Each file is opened for appending (and removed again if it did not exist),
+    which is the only test that gives the answer writing will give: a missing
+    folder that cannot be made, a folder in the way, a read-only file system,
+    permissions. At most one report may go to standard output ("-")."""
+    problems: list[str] = []
+    on_stdout = [name for name, path in files.items() if to_stdout(path)]
+    if len(on_stdout) > 1:
+        problems.append(
+            f"only one report can go to standard output ('-'); {', '.join(on_stdout)} all asked for it"
+        )
+    for name, path in files.items():
+        if to_stdout(path):
+            continue
+        existed = path.exists()
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(21, "it is a folder, not a file")
+            blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+            if blocking is not None:
+                raise NotADirectoryError(20, f"{blocking} is a file, not a folder")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8"):
+                pass
+            if not existed:
+                path.unlink()
+        except OSError as exc:
+            cause = exc.strerror or str(exc)
+            problems.append(f"cannot write the {name} report to {path}: {cause}")
+    return problems
+
+
+def terminal_for_password() -> bool:
+    """Whether getpass can read a hidden password: from the controlling
+    terminal (/dev/tty), or from standard input when that is a terminal."""
+    import os
+
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return sys.stdin is not None and sys.stdin.isatty()
+    os.close(fd)
+    return True
 
 
 def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
@@ -73,6 +135,25 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         sys.stdout.write(text)
         return code
 
+    problems = report_path_problems(request.files)
+    if request.ask_pass and not terminal_for_password():
+        problems.append(
+            "--ask-pass needs a terminal to read the password from, and there is none (CI, a pipe, "
+            "a service); give the password in the environment variable named by winrm.password_env, "
+            "or store it with `keyring set fovalidate USER`"
+        )
+    from fovalidate import waivers
+
+    waiver_entries = waivers.from_inventory(loaded.model.waivers, loaded.path)
+    if request.waivers_file is not None:
+        try:
+            waiver_entries += waivers.load_file(request.waivers_file)
+        except waivers.WaiverFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        for problem in problems:
+            err.print(Text(problem, style="red"), soft_wrap=True)
+        return not_run(problems[0])
     registry = load_checks()
     try:
         checks = registry.select(request.only, request.skip)
@@ -124,22 +205,44 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     if request.ask_pass:
         _ask_passwords_up_front(loaded, credentials)
 
+    # A report written to standard output ("-") owns it: the human report then goes to stderr.
+    stdout_taken = any(to_stdout(path) for path in request.files.values())
     on_console = request.stdout_format == "console"
+    human = Console(highlight=False, stderr=stdout_taken, no_color=request.no_color or None)
     if request.heading and on_console:
-        Console(highlight=False).print(Text(request.heading, style="bold"))
+        human.print(Text(request.heading, style="bold"))
     if on_console and wants_live_progress():
         with LiveProgress(err) as progress:
             report = run(loaded, checks, options, credentials=credentials, progress=progress, notices=notices)
     else:
         report = run(loaded, checks, options, credentials=credentials, notices=notices)
     report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
+    report = replace(report, topology=topology_of(loaded))
+    if waiver_entries:
+        # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
+        waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
+        report = replace(report, findings=tuple(waived), waivers=tuple(records))
 
     for name, path in request.files.items():
         try:
-            get_format(name).write(report, path)
+            if to_stdout(path):
+                sys.stdout.write(get_format(name).text(report))
+                sys.stdout.flush()
+            else:
+                get_format(name).write(report, path)
         except OSError as exc:
             err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
-    sys.stdout.write(shown.stdout_text(report, verbose=request.verbose))
+    if on_console:
+        from fovalidate.reports.console import ConsoleFormat
+
+        ConsoleFormat().print_to(human, report, verbose=request.verbose, quiet=request.quiet)
+    elif not stdout_taken:
+        import inspect
+
+        # Formats written before --quiet existed take only `verbose`.
+        takes_quiet = "quiet" in inspect.signature(shown.stdout_text).parameters
+        extra = {"quiet": request.quiet} if takes_quiet else {}
+        sys.stdout.write(shown.stdout_text(report, verbose=request.verbose, **extra))
     # The format on stdout decides the meaning of the exit code (Nagios: 0 to 3).
     return shown.exit_code(report)
 
@@ -161,6 +264,19 @@ def _unverified_identity_notices(loaded: LoadedInventory) -> list[str]:
         "the identity of these servers over WinRM (any certificate is accepted); set winrm.ca_trust_path "
         "and remove the setting (see `fovalidate explain winrm.server-identity`)"
     ]
+
+
+def topology_of(loaded: LoadedInventory) -> Topology:
+    from fovalidate.reports.interface import Topology, TopologyRelationship, TopologyServer
+
+    model = loaded.model
+    return Topology(
+        servers=tuple(TopologyServer(s.name, s.site or "", str(s.address)) for s in model.servers),
+        relationships=tuple(
+            TopologyRelationship(r.name, str(r.mode), r.primary, r.partner) for r in model.relationships
+        ),
+        relays=tuple(relay.name for relay in model.relays),
+    )
 
 
 def _ask_passwords_up_front(loaded: LoadedInventory, credentials: CredentialStore) -> None:

@@ -48,7 +48,7 @@ from fovalidate.findings import Finding, Status
 from fovalidate.inventory.loader import LoadedInventory
 from fovalidate.probes import load_probes
 from fovalidate.probes.interface import Probe, ProbeContext, ProbeFailed
-from fovalidate.reports.interface import CheckInfo, Report
+from fovalidate.reports.interface import CheckInfo, HostProblem, Report
 from fovalidate.secrets import CredentialStore, redact
 
 FactKey = tuple[str, str]
@@ -378,6 +378,7 @@ def run(
         inventory_text=inventory.text,
         vantage=socket.gethostname(),
         only_servers=tuple(sorted(options.only_servers or ())),
+        host_problems=host_problems(results, [*_subjects(inventory)]),
     )
 
 
@@ -424,3 +425,37 @@ def evaluate_all(
             found = evaluate(check, target, reading, check_context)
             findings.extend(annotate(finding, reading.origins()) for finding in found)
     return tuple(_redacted(f) for f in findings), missing_probe_notices
+
+
+def host_problems(results: Mapping[FactKey, FactResult], order: Sequence[str]) -> tuple[HostProblem, ...]:
+    """Hosts (servers and relays) with facts that could not be gathered, in `order`.
+
+    A fact the user chose not to gather (a SKIP, such as `winrm: {enabled: false}`)
+    is neither a failure nor a gathered fact here. A host none of whose facts
+    was gathered (`HostProblem.not_checked_at_all`) is named in the verdict."""
+    failed: dict[str, dict[str, str]] = {}
+    gathered: dict[str, list[str]] = {}
+    for (kind, subject), result in results.items():
+        if result.error is None:
+            if _answered_by_host(kind, result.value):
+                gathered.setdefault(subject, []).append(kind)
+        elif not result.error.skipped:
+            failed.setdefault(subject, {})[kind] = redact(result.error.describe())
+    return tuple(
+        HostProblem(subject, dict(sorted(failed[subject].items())), tuple(sorted(gathered.get(subject, ()))))
+        for subject in order
+        if subject in failed
+    )
+
+
+def _answered_by_host(kind: str, value: Any) -> bool:
+    """Whether a gathered fact shows that the host itself answered.
+
+    DNS answers come from the resolver, not the host; a failover-port connect
+    that was refused, dropped or unreachable is what a host that is down (or
+    off the network) looks like too. Neither says the host could be checked."""
+    if kind == "dns":
+        return False
+    if kind == "tcp.failover":
+        return getattr(value, "state", "open") == "open"
+    return True

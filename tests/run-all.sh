@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 # dnsmasq-base is the program alone (no service to start); the tests run their own instances.
 # prometheus brings promtool (the service stays off: policy-rc.d below); the tests check --prometheus files with it.
 # openssh-server: the relay SSH tests start their own sshd on loopback (never the service); openssh-client: `ssh`.
+# libxml2-utils: xmllint validates the JUnit report; chromium renders the HTML report headless.
 APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc prometheus
-              openssh-server openssh-client)
+              openssh-server openssh-client libxml2-utils chromium)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()

@@ -11,15 +11,41 @@ before validation, so the same classes serve both places.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from fovalidate.inventory.durations import Duration
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+
+def _number_not_text(value: Any) -> Any:
+    """Whole numbers as YAML numbers only: "647" in quotes (or true) is rejected, as the
+    JSON Schema's "type": "integer" rejects it, so the file and the schema agree."""
+    if isinstance(value, (str, bool)):
+        raise ValueError(f"{value!r} is not a number; write it without quotes")
+    return value
+
+
+def _flag_not_text(value: Any) -> Any:
+    """true/false only ("yes" in quotes, 1 or "true" are not), as the schema's "type": "boolean"."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+def _dotted_address(value: Any) -> Any:
+    """An address is text (10.0.0.1); a bare number would be read as one (167772161)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not an IPv4 address; write it as 10.0.0.1")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_number_not_text)]
+Flag = Annotated[bool, BeforeValidator(_flag_not_text)]
+Port = Annotated[int, Field(ge=1, le=65535), BeforeValidator(_number_not_text)]
 Name = Annotated[
     str,
     Field(
@@ -40,7 +66,7 @@ class StrictModel(BaseModel):
 class WinRMSettings(StrictModel):
     """How to reach a server's WS-Management service (pywinrm)."""
 
-    enabled: bool = Field(True, description="false: do not connect; WinRM-based checks are skipped")
+    enabled: Flag = Field(True, description="false: do not connect; WinRM-based checks are skipped")
     transport: Literal["ntlm", "kerberos", "basic", "certificate"] = "ntlm"
     scheme: Literal["https", "http"] = Field(
         "https", description="https (5986) or http (5985, only with NTLM/Kerberos message encryption)"
@@ -87,9 +113,9 @@ class WinRMSettings(StrictModel):
 class NtpSettings(StrictModel):
     """Where the server's NTP service answers (W32Time's NTP server, off by default on members)."""
 
-    enabled: bool = Field(True, description="false: do not query NTP; skew is read over WinRM")
+    enabled: Flag = Field(True, description="false: do not query NTP; skew is read over WinRM")
     port: Port = 123
-    samples: int = Field(3, ge=1, le=16, description="Queries per server; the fastest answer is used")
+    samples: WholeNumber = Field(3, ge=1, le=16, description="Queries per server; the fastest answer is used")
 
 
 class ServerSettings(StrictModel):
@@ -104,7 +130,9 @@ class ServerSettings(StrictModel):
 
 class Server(ServerSettings):
     name: Name
-    address: ipaddress.IPv4Address = Field(description="The address the partner and relays use")
+    address: Annotated[ipaddress.IPv4Address, BeforeValidator(_dotted_address)] = Field(
+        description="The address the partner and relays use"
+    )
     fqdn: str | None = Field(None, description="DNS name; checked forward (A) and reverse (PTR)")
     site: str | None = None
     answer_file: str | None = Field(
@@ -115,6 +143,31 @@ class Server(ServerSettings):
 
 
 Mode = Literal["load-balance", "hot-standby"]
+
+
+def _any_case(word: str) -> str:
+    # Letters as [xX]; the aliases hold nothing else but "-" and "_", literal in any regex dialect.
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+def _mode_schema(schema: dict[str, Any]) -> None:
+    """The schema accepts every spelling the loader does: the aliases below, in any case,
+    with surrounding spaces (`_mode_alias`)."""
+    schema.pop("enum", None)
+    schema["type"] = "string"
+    schema["pattern"] = r"^\s*(" + "|".join(_any_case(alias) for alias in _MODE_ALIASES) + r")\s*$"
+    schema["examples"] = ["load-balance", "hot-standby", "HotStandby", "LoadBalance"]
+
+
+def _scopes_schema(schema: dict[str, Any]) -> None:
+    """Scopes are written as text with a prefix length (`_scope_strings` rejects 10.10.0.0)."""
+    for option in schema.get("anyOf", []):
+        items = option.get("items")
+        if isinstance(items, dict):
+            octet = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+            items["pattern"] = rf"^\s*{octet}(\.{octet}){{3}}/([0-9]|[12][0-9]|3[0-2])\s*$"
+
+
 _MODE_ALIASES = {
     "loadbalance": "load-balance",
     "load-balance": "load-balance",
@@ -131,11 +184,11 @@ class Relationship(StrictModel):
     name: str = Field(min_length=1, description="Relationship name (at most 126 characters on Windows)")
     primary: str = Field(description="Server where the relationship is created (hot standby: the active one)")
     partner: str
-    mode: Mode = "load-balance"
-    load_balance_percent: int | None = Field(
+    mode: Mode = Field("load-balance", json_schema_extra=lambda schema: _mode_schema(schema))
+    load_balance_percent: WholeNumber | None = Field(
         None, description="Primary's share in load-balance mode (Windows default 50)"
     )
-    reserve_percent: int | None = Field(
+    reserve_percent: WholeNumber | None = Field(
         None, description="Addresses kept for the standby in hot-standby mode (Windows default 5)"
     )
     server_role: Literal["active", "standby"] = Field(
@@ -145,6 +198,7 @@ class Relationship(StrictModel):
     state_switch_interval: Duration | None = None
     scopes: list[ipaddress.IPv4Network] | Literal["all"] = Field(
         "all",
+        json_schema_extra=lambda schema: _scopes_schema(schema),
         description="Scope subnets (10.10.0.0/24), or 'all': every scope of the primary "
         "that is in no relationship yet",
     )
@@ -284,6 +338,24 @@ class Relay(StrictModel):
         return value
 
 
+class Waiver(StrictModel):
+    """An accepted finding: shown as WAIVED until `expires`, not counted in the exit code.
+
+    A waiver never hides an ERROR (could not check)."""
+
+    check: str = Field(
+        min_length=1, description="Check id, or a prefix ending at a dot: `os` = every os.* check"
+    )
+    target: str = Field(
+        min_length=1,
+        description="A server, relationship or relay name (matches every finding whose target names it), "
+        "or a glob on the finding's target ('win-pair scope 10.60.*')",
+    )
+    reason: str = Field(min_length=1, description="Why the finding is accepted")
+    owner: str = Field(min_length=1, description="Who accepted it")
+    expires: datetime.date = Field(description="Last day the waiver applies (YYYY-MM-DD)")
+
+
 class Inventory(StrictModel):
     """A fovalidate inventory (format version 1)."""
 
@@ -302,6 +374,7 @@ class Inventory(StrictModel):
     servers: list[Server] = Field(min_length=1)
     relationships: list[Relationship] = []
     relays: list[Relay] = []
+    waivers: list[Waiver] = Field(default=[], description="Accepted findings (see also --waivers FILE)")
 
     def server(self, name: str) -> Server:
         for server in self.servers:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from fovalidate.exitcodes import ExitCode
-from fovalidate.findings import Finding, Status, summarize
+from fovalidate.findings import Finding, Status, WaiverRecord, summarize
 from fovalidate.secrets import redact
 
 if TYPE_CHECKING:
@@ -42,6 +42,46 @@ class RunInfo:
     finished_at: datetime
     only_servers: tuple[str, ...] = ()
     report_path: str = ""
+
+
+@dataclass(frozen=True)
+class HostProblem:
+    """A host some of whose facts could not be gathered (ERROR, not a chosen SKIP)."""
+
+    host: str
+    #: fact kind -> "cause: detail", for each kind that could not be gathered
+    failed: Mapping[str, str]
+    #: fact kinds that were gathered from or about this host
+    gathered: tuple[str, ...] = ()
+
+    @property
+    def not_checked_at_all(self) -> bool:
+        """Nothing at all could be learnt about this host."""
+        return not self.gathered
+
+
+@dataclass(frozen=True)
+class TopologyServer:
+    name: str
+    site: str
+    address: str
+
+
+@dataclass(frozen=True)
+class TopologyRelationship:
+    name: str
+    mode: str
+    primary: str
+    partner: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What the inventory describes, for pictures of it (the HTML report)."""
+
+    servers: tuple[TopologyServer, ...] = ()
+    relationships: tuple[TopologyRelationship, ...] = ()
+    relays: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,10 +114,30 @@ class Report:
     #: A merged report: the runs merged, and which run (label) each fact came from.
     runs: tuple[RunInfo, ...] = ()
     fact_sources: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: Hosts with facts that could not be gathered, in inventory order.
+    host_problems: tuple[HostProblem, ...] = ()
+    #: Every waiver given (file and inventory), with how many findings each matched.
+    waivers: tuple[WaiverRecord, ...] = ()
+    #: Servers by site, relationships and relays, from the inventory.
+    topology: Topology = field(default_factory=Topology)
+
+    def hosts_not_checked(self) -> list[str]:
+        """Hosts about which nothing could be learnt (every fact failed)."""
+        return [problem.host for problem in self.host_problems if problem.not_checked_at_all]
 
     @property
     def summary(self) -> dict[str, int]:
         return summarize(self.findings)
+
+    def counted(self) -> tuple[Finding, ...]:
+        """The findings that decide the exit code: all but the waived ones."""
+        return tuple(f for f in self.findings if not f.waived)
+
+    def waived(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.waived)
+
+    def stale_waivers(self) -> tuple[WaiverRecord, ...]:
+        return tuple(w for w in self.waivers if w.stale)
 
     def worst(self) -> Status:
         return max((f.status for f in self.findings), key=lambda s: s.rank, default=Status.PASS)
@@ -91,7 +151,7 @@ class Report:
         130 the run was interrupted."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        statuses = {f.status for f in self.findings}
+        statuses = {f.status for f in self.counted()}
         if any(self.counts_as_failure(status) for status in statuses):
             return ExitCode.FAIL
         if Status.ERROR in statuses:
@@ -126,8 +186,9 @@ class ReportFormat(ABC):
     def text(self, report: Report) -> str:
         return redact(self.render(report))
 
-    def stdout_text(self, report: Report, *, verbose: bool = False) -> str:
-        """What `--format NAME` prints on standard output (`verbose` is --verbose)."""
+    def stdout_text(self, report: Report, *, verbose: bool = False, quiet: bool = False) -> str:
+        """What `--format NAME` prints on standard output (`verbose` is --verbose,
+        `quiet` is --quiet: formats meant for people print only the verdict and counts)."""
         return self.text(report)
 
     def exit_code(self, report: Report) -> int:

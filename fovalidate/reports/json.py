@@ -45,6 +45,20 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
             {"path": finding.location.path, "line": finding.location.line} if finding.location else None
         ),
         "relationships": list(finding.relationships),
+        "waived": finding.waived,
+        "waiver": (
+            {
+                "check": finding.waiver.check,
+                "target": finding.waiver.target,
+                "reason": finding.waiver.reason,
+                "owner": finding.waiver.owner,
+                "expires": finding.waiver.expires,
+                "source": finding.waiver.source,
+                "state": finding.waiver.state,
+            }
+            if finding.waiver
+            else None
+        ),
     }
 
 
@@ -73,6 +87,7 @@ def facts_to_list(report: Report) -> list[dict[str, Any]]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     summary = dict(report.summary)
     summary["total"] = len(report.findings)
+    summary["waived"] = len(report.waived())
     return {
         "$schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
@@ -91,7 +106,26 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "summary": summary,
         "checks": [{"id": c.id, "title": c.title, "applies_to": c.applies_to} for c in report.checks],
         "notices": list(report.notices),
+        "hosts_not_checked": report.hosts_not_checked(),
+        "host_problems": [
+            {"host": p.host, "failed": dict(p.failed), "gathered": list(p.gathered)}
+            for p in report.host_problems
+        ],
         "findings": [finding_to_dict(f) for f in sorted_findings(report.findings)],
+        "waivers": [
+            {
+                "check": w.check,
+                "target": w.target,
+                "reason": w.reason,
+                "owner": w.owner,
+                "expires": w.expires,
+                "source": w.source,
+                "matched": w.matched,
+                "expired": w.expired,
+                "stale": w.stale,
+            }
+            for w in report.waivers
+        ],
         "facts": facts_to_list(report),
     }
 

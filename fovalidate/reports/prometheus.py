@@ -14,7 +14,7 @@ Metrics (all gauges; a metric without a value is left out, never faked):
 
 - `fovalidate_last_run_timestamp_seconds`, `fovalidate_last_run_duration_seconds`,
   `fovalidate_last_run_interrupted`, `fovalidate_last_run_exit_code`
-- `fovalidate_findings{status}`: findings per status in the whole run
+- `fovalidate_findings{status}`: findings per status in the whole run (`waived`: how many were waived)
 - `fovalidate_relationship_findings{relationship,status}` and
   `fovalidate_server_findings{server,status}`: the same per relationship
   (its own findings and its partners') and per server
@@ -91,6 +91,8 @@ def build_registry(report: Report) -> CollectorRegistry:
     findings = gauge("findings", "Findings of the last run, per status.", ("status",))
     for status, count in _counts(report.findings).items():
         findings.labels(status=status).set(count)
+    # Waived findings keep their status above; this counts how many were accepted (as the JSON summary).
+    findings.labels(status="waived").set(sum(1 for finding in report.findings if finding.waived))
 
     applies_to = _applies_to(report)
     per_relationship = gauge(

@@ -149,4 +149,17 @@ class SarifFormat(ReportFormat):
         }
         if finding.relationships:
             result["properties"]["relationships"] = list(finding.relationships)
+        if finding.waiver is not None:
+            result["properties"]["waiver"] = finding.waiver.describe()
+        if finding.waived:
+            assert finding.waiver is not None
+            # A SARIF 2.1.0 suppression object: accepted, recorded outside the source (a waiver).
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{finding.waiver.reason} (owner {finding.waiver.owner}, "
+                    f"until {finding.waiver.expires}; {finding.waiver.source})",
+                }
+            ]
         return result

@@ -80,13 +80,16 @@ def test_namespaces_with_nftables(netns_pair: netns.NamespacePair, tmp_path: Pat
         tmp=tmp_path,
         prefix=netns_pair.exec_argv(),
     )
-    states = {f["target"]: f["observed"]["state"] for f in run.findings("net.failover-port")}
+    states = {
+        f["target"]: f["observed"]["state"]
+        for f in run.findings("net.failover-port")
+        if "state" in f["observed"]
+    }
     assert states == {
         "open": "open",
         "refused": "refused",
         "dropped": "filtered",
         "rejected": "unreachable",
-        "no-route": "unreachable",
     }, run.findings()
     rejected = run.finding("net.failover-port", "rejected")
     assert rejected["status"] == "fail"
@@ -94,3 +97,11 @@ def test_namespaces_with_nftables(netns_pair: netns.NamespacePair, tmp_path: Pat
     assert "firewall rejected" in rejected["message"]
     assert run.finding("net.failover-port", "dropped")["observed"]["seconds"] >= TIMEOUT * 0.9
     assert run.finding("net.failover-port", "refused")["status"] == "warn"
+    # No route on this machine: nothing was sent, so nothing is known about the server (ERROR, not FAIL).
+    no_route = run.finding("net.failover-port", "no-route")
+    assert no_route["status"] == "error", no_route
+    assert (
+        "this machine cannot send to" in no_route["message"]
+        and "Network is unreachable" in no_route["message"]
+    )
+    assert run.report is not None and run.report["hosts_not_checked"] == ["no-route"]

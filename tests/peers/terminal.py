@@ -58,3 +58,47 @@ def final_screen(output: str, width: int = 200) -> list[str]:
                     line.append(char)
                 col += 1
     return ["".join(line).rstrip() for line in lines]
+
+
+def run_on_pty(
+    argv: list[str], env: dict[str, str], *, columns: int = 80, rows: int = 24, timeout: float = 60
+) -> tuple[str, int]:
+    """Run `argv` with stdin, stdout and stderr on one pseudo-terminal of
+    `columns` x `rows`; return everything it wrote and its exit code.
+
+    The size is set on the terminal itself (TIOCSWINSZ), as a terminal
+    emulator does, so the program finds it the way it would for a person;
+    COLUMNS and LINES are removed from `env` so that they cannot override it."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+    import time
+
+    env = {key: value for key, value in env.items() if key not in ("COLUMNS", "LINES")}
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    proc = subprocess.Popen(
+        argv, stdin=secondary, stdout=secondary, stderr=secondary, env=env, close_fds=True
+    )
+    os.close(secondary)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.1)
+        if ready:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    os.close(primary)
+    code = proc.wait(timeout=10)
+    return b"".join(chunks).decode("utf-8", "replace"), code
