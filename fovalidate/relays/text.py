@@ -26,25 +26,24 @@ IPv4 = ipaddress.IPv4Address
 
 
 def read_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes; anything but a readable regular file of at most
+    MAX_CONFIG_BYTES is refused (devices and FIFOs are never read from)."""
+    from fovalidate.files import UnreadableFile, read_regular_file
+
     try:
-        if path.is_dir():
-            raise ConfigReadError(shown, "is a folder, not a config file", "name a file or a glob of files")
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigReadError(
-                shown,
-                f"is {size // (1024 * 1024)} MiB; router configs are far smaller",
-                "check that this is a saved configuration",
-            )
-        return path.read_bytes()
-    except ConfigReadError:
-        raise
-    except FileNotFoundError:
-        raise ConfigReadError(shown, "no such file", "check the path") from None
-    except PermissionError:
-        raise ConfigReadError(shown, "permission denied", "make the file readable for this user") from None
-    except OSError as exc:
-        raise ConfigReadError(shown, f"cannot be read: {exc.strerror or exc}", "") from None
+        return read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigReadError(shown, exc.problem, READ_FIXES.get(exc.reason, "")) from None
+
+
+#: What to do about a config file that cannot be read, by UnreadableFile.reason.
+READ_FIXES = {
+    "missing": "check the path",
+    "folder": "name a file or a glob of files",
+    "special": "name a saved configuration file (a copy, not a device or a pipe)",
+    "too_large": "router configs are far smaller; check that this is a saved configuration",
+    "permission": "make the file readable for this user",
+}
 
 
 def decode_config(data: bytes, shown: str) -> str:
