@@ -4,7 +4,9 @@ A server's findings are shown under every relationship the server is in, so
 each relationship section answers "is this pair ready?" on its own; the
 summary still counts each finding once. Text from hosts and files is only
 ever placed in `rich.text.Text` objects, never parsed as markup, so a router
-description like "[red]" prints as typed. NO_COLOR is honoured by rich.
+description like "[red]" prints as typed, and in `SafeText` objects, so a
+control character (an ESC starting a terminal sequence) is shown as an
+escape, never sent to the terminal. NO_COLOR is honoured by rich.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rich.text import Text
 from fovalidate.findings import STATUS_ORDER, Finding, Status
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
 from fovalidate.secrets import redact
+from fovalidate.textsafe import SafeText
 
 STYLE = {
     Status.PASS: "green",
@@ -38,7 +41,7 @@ INDENT = 7
 
 
 def _finding_block(finding: Finding, *, verbose: bool) -> RenderableType:
-    head = Text()
+    head = SafeText()
     head.append(f"{finding.status.value.upper():<6}", style=STYLE[finding.status])
     head.append(finding.check, style="cyan")
     head.append("  ")
@@ -50,7 +53,7 @@ def _finding_block(finding: Finding, *, verbose: bool) -> RenderableType:
         head.no_wrap = True
         head.overflow = "ellipsis"
         return head
-    body = Text(finding.message)
+    body = SafeText(finding.message)
     if finding.location:
         body.append(f"\nat {finding.location}", style="dim")
     if finding.remediation and (finding.status is not Status.PASS or verbose):
@@ -63,7 +66,7 @@ def _finding_block(finding: Finding, *, verbose: bool) -> RenderableType:
 
 
 def _section(title: str, findings: Iterable[Finding], *, verbose: bool) -> list[RenderableType]:
-    parts: list[RenderableType] = [Rule(Text(title), align="left", style="blue")]
+    parts: list[RenderableType] = [Rule(SafeText(title), align="left", style="blue")]
     parts.extend(_finding_block(finding, verbose=verbose) for finding in findings)
     return parts
 
@@ -100,7 +103,7 @@ def renderables(report: Report, *, verbose: bool = False) -> list[RenderableType
         title = "servers and relays outside any relationship" if report.relationships else "findings"
         parts.extend(_section(title, rest, verbose=verbose))
     for notice in report.notices:
-        parts.append(Text(f"notice: {notice}", style="yellow"))
+        parts.append(SafeText(f"notice: {notice}", style="yellow"))
     if report.interrupted:
         parts.append(
             Text(

@@ -4,7 +4,9 @@ fail -> <failure>, error -> <error>, skip -> <skipped>; a WARN is a passing
 testcase with the warning in <system-out>, unless --fail-on warn makes it a
 failure. Testcase names are unique within their class (GitLab keeps only the
 first of duplicates), and the detail is in the element text as well as the
-message attribute (some CI servers ignore the attribute).
+message attribute (some CI servers ignore the attribute). Characters that
+XML 1.0 cannot hold (ESC, NUL, BS, BEL from a router config or a host) are
+written as escapes such as `\x1b`, so the file stays well-formed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import defaultdict
 
 from fovalidate.findings import Finding, Status
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
+from fovalidate.textsafe import for_xml
 
 
 def _details(finding: Finding) -> str:
@@ -77,5 +80,10 @@ class JUnitFormat(ReportFormat):
                 totals[key] += value
         for key, value in totals.items():
             root.set(key, str(value))
+        for element in root.iter():
+            if element.text:
+                element.text = for_xml(element.text)
+            for attribute, text in list(element.attrib.items()):
+                element.set(attribute, for_xml(text))
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

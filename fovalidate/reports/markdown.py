@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from fovalidate.findings import STATUS_ORDER, Finding, Status
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
+from fovalidate.textsafe import for_terminal
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "⛔", Status.SKIP: "⏭️"}
 
 
 def _cell(text: str) -> str:
-    """Table cells: no pipes, no newlines, no HTML from hosts or files."""
+    """Table cells: no pipes, no newlines, no HTML, no control characters
+    (the summary is also read in terminals) from hosts or files."""
     return (
-        text.replace("\\", "\\\\")
+        for_terminal(text.replace("\r", " ").replace("\n", " "))
+        .replace("\\", "\\\\")
         .replace("|", "\\|")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
-        .replace("\r", " ")
-        .replace("\n", " ")
     )
 
 
