@@ -151,7 +151,10 @@ _COLLECTION_TAGS = frozenset(("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"))
 
 
 class _TooLarge(Exception):
-    pass
+    """The value budget ran out at `node` (aliases expanding to too many values)."""
+
+    def __init__(self, node: yaml.Node):
+        self.node = node
 
 
 class _BadNode(Exception):
@@ -184,7 +187,7 @@ class _Builder:
     def walk(self, node: yaml.Node, path: FieldPath, _open: frozenset[int] = frozenset()) -> Any:
         self.budget -= 1
         if self.budget < 0:
-            raise _TooLarge
+            raise _TooLarge(node)
         if id(node) in _open:  # an alias inside the block it names
             raise _SelfReference(node)
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
@@ -449,12 +452,16 @@ def parse_inventory(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        message = "not valid YAML: " + " ".join(part for part in (exc.context, exc.problem) if part)
         fix = "check the indentation and quoting on this line or the one before"
+        if "exceeded maximum nesting depth" in (exc.problem or ""):
+            # libyaml's own limit (1000 levels), met before the loader's count.
+            message = f"blocks are nested more than {MAX_DEPTH} levels deep here"
+            fix = "an inventory needs a few levels; check the indentation and brackets"
         if _tab_indented(text, mark.line if mark else None) or "'\\t'" in (exc.problem or ""):
             fix = "YAML does not allow tabs for indentation; use spaces"
         raise InventoryError(
-            [InventoryProblem(source, line, col, "", f"not valid YAML: {message}", fix)]
+            [InventoryProblem(source, line, col, "", message, fix)]
         ) from None
     except yaml.reader.ReaderError as exc:
         raise InventoryError([_reader_problem(exc, text, source)]) from None
@@ -477,15 +484,17 @@ def parse_inventory(
         )
     try:
         document = _Builder(positions, problems, source).walk(node, ())
-    except _TooLarge:
+    except _TooLarge as exc:
+        line, col = _mark(exc.node)
         raise InventoryError(
             [
                 InventoryProblem(
                     source,
-                    None,
-                    None,
+                    line,
+                    col,
                     "",
-                    f"the file expands to more than {MAX_VALUES} values (YAML aliases that repeat aliases?)",
+                    f"the file expands to more than {MAX_VALUES} values (reached here: YAML aliases that "
+                    "repeat aliases?)",
                     "write the values out, or use fewer nested aliases (*name)",
                 )
             ]
