@@ -585,6 +585,9 @@ def parse_inventory(
 
     problems.extend(_cross_checks(model, source, positions))
     relay_files: dict[str, tuple[Path, ...]] = {}
+    # Each real file belongs to one relay: read for two, its interfaces would
+    # count twice (a false relay.duplicate).
+    owners: dict[tuple[int, int], tuple[str, Path]] = {}
     for index, relay in enumerate(model.relays):
         files, folder = _expand_relay_glob(relay.config, base)
         relay_files[relay.name] = files
@@ -592,6 +595,24 @@ def parse_inventory(
             continue
         line, col = _at(positions.line_of(("relays", index, "config")))
         where = f"relays[{index}].config"
+        for file in files:
+            try:
+                status = os.stat(file)
+            except OSError:
+                continue  # reported below
+            owner = owners.setdefault((status.st_dev, status.st_ino), (relay.name, file))
+            if owner[0] != relay.name:
+                problems.append(
+                    InventoryProblem(
+                        source,
+                        line,
+                        col,
+                        where,
+                        f"{file} is also read for relay {owner[0]!r}"
+                        + (f" (as {owner[1]})" if owner[1] != file else ""),
+                        "each config file belongs to one relay; narrow one of the two paths or globs",
+                    )
+                )
         if folder:
             problems.append(
                 InventoryProblem(

@@ -87,6 +87,20 @@ def test_recursive_glob_counts_each_real_file_once_and_never_loops(tmp_path: Pat
     assert run.returncode == 0, run.output
 
 
+def test_a_file_read_for_two_relays_is_an_inventory_error(tmp_path: Path) -> None:
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "core.cfg").write_text(CONFIG.format(name="core"))
+    (tmp_path / "backup").symlink_to("configs")
+    path = inventory(
+        tmp_path,
+        extra="relays:\n  - {name: a, config: configs/*.cfg}\n  - {name: b, config: backup/core.cfg}\n",
+    )
+    run = run_bounded("inventory", "check", path, seconds=SECONDS)
+    assert run.returncode == 2
+    where = f"{path}:{line_of(path, 'name: b')}:15: relays[1].config: "
+    assert f"{where}{tmp_path / 'backup' / 'core.cfg'} is also read for relay 'a'" in run.stderr, run.stderr
+
+
 # --------------------------------------------------------------------------- item 2: non-regular files
 
 
