@@ -4,11 +4,14 @@ The real command line runs under a memory limit (RLIMIT_AS) and a wall-time boun
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from peers.bounded import run_bounded
 
 SECONDS = 15.0
@@ -135,3 +138,56 @@ def test_control_characters_in_a_config_never_reach_the_terminal(tmp_path: Path)
     parsed = json.loads(run.stdout)
     assert parsed[0]["hostname"] == hostname
     assert parsed[0]["interfaces"][0]["name"] == name
+
+
+def test_thousands_of_scopes_against_thousands_of_interfaces(tmp_path: Path) -> None:
+    # Every scope was compared with every interface subnet, twice per check:
+    # 2,000 x 2,000 took 66 s.
+    count = 2000
+    (tmp_path / "sw.cfg").write_text(
+        "".join(
+            f"interface Vlan{i}\n ip address 10.{i // 256}.{i % 256}.1 255.255.255.0\n"
+            " ip helper-address 127.0.0.2\n ip helper-address 127.0.0.3\n"
+            for i in range(count)
+        )
+    )
+    scopes = ", ".join(f"10.{i // 256}.{i % 256}.0/24" for i in range(count))
+    path = tmp_path / "inventory.yaml"
+    path.write_text(
+        "version: 1\ndefaults: {winrm: {enabled: false}, ntp: {enabled: false}}\n"
+        "servers: [{name: a, address: 127.0.0.2}, {name: b, address: 127.0.0.3}]\n"
+        f"relationships: [{{name: r, primary: a, partner: b, scopes: [{scopes}]}}]\n"
+        "relays: [{name: sw, platform: cisco_ios, config: sw.cfg}]\n"
+    )
+    report = tmp_path / "report.json"
+    run = run_bounded("check", path, "--only", "relay", "--json", report, seconds=SECONDS)
+    assert run.returncode == 0, run.output
+    statuses = [f["status"] for f in json.loads(report.read_text())["findings"]]
+    assert statuses == ["pass"] * (2 * count)
+    assert run.seconds < 10
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    subnets=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(8, 32), st.booleans()), max_size=30),
+    scope=st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)),
+)
+def test_carriers_agree_with_comparing_every_subnet(
+    subnets: list[tuple[int, int, bool]], scope: tuple[int, int]
+) -> None:
+    from fovalidate.relays.analysis import carriers
+    from fovalidate.relays.interface import InterfaceAddress, ParsedConfig, RelayInterface
+
+    interfaces = tuple(
+        RelayInterface(
+            f"if{i}", i + 1, subnets=(InterfaceAddress(ipaddress.IPv4Address(a), p, i + 1, secondary=s),)
+        )
+        for i, (a, p, s) in enumerate(subnets)
+    )
+    config = ParsedConfig("x.cfg", "cisco_ios", False, "given", len(subnets), interfaces=interfaces)
+    network = ipaddress.IPv4Network(scope, strict=False)
+    found = [(c.interface.name, c.via_secondary) for c in carriers(network, [("sw", config)])]
+    expected = [
+        (i.name, i.subnets[0].secondary) for i in interfaces if i.subnets[0].network.overlaps(network)
+    ]
+    assert found == expected
