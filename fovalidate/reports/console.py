@@ -90,8 +90,14 @@ def renderables(report: Report, *, verbose: bool = False) -> list[RenderableType
     findings = sorted_findings(report.findings)
     parts: list[RenderableType] = []
     shown: set[int] = set()
+    # Grouped in one pass: with thousands of relationships, a pass over all
+    # findings per relationship would cost the square.
+    by_relationship: dict[str, list[Finding]] = {}
+    for finding in findings:
+        for name in dict.fromkeys(finding.relationships):
+            by_relationship.setdefault(name, []).append(finding)
     for relationship in report.relationships:
-        group = [f for f in findings if relationship in f.relationships]
+        group = by_relationship.get(relationship, [])
         if not group:
             continue
         shown.update(id(f) for f in group)
