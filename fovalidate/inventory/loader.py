@@ -460,9 +460,7 @@ def parse_inventory(
             fix = "an inventory needs a few levels; check the indentation and brackets"
         if _tab_indented(text, mark.line if mark else None) or "'\\t'" in (exc.problem or ""):
             fix = "YAML does not allow tabs for indentation; use spaces"
-        raise InventoryError(
-            [InventoryProblem(source, line, col, "", message, fix)]
-        ) from None
+        raise InventoryError([InventoryProblem(source, line, col, "", message, fix)]) from None
     except yaml.reader.ReaderError as exc:
         raise InventoryError([_reader_problem(exc, text, source)]) from None
     except yaml.YAMLError as exc:
