@@ -168,9 +168,11 @@ def _load(path: Path, *, check_files: bool = True) -> LoadedInventory:
                 style="bold red",
             )
         )
+        from fovalidate.textsafe import SafeText
+
         for problem in exc.problems:
             # No wrapping: CI logs and grep need each "file:line: field: message" on one line.
-            err.print(Text(str(problem)), soft_wrap=True)
+            err.print(SafeText(str(problem)), soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE) from None
 
 
@@ -547,13 +549,13 @@ def explain_command(
 @inventory_app.command("check", cls=_Command)
 def inventory_check_command(inventory: InventoryArg) -> None:
     """Validate INVENTORY offline (no network traffic, not even DNS)."""
-    from rich.text import Text
+    from fovalidate.textsafe import SafeText
 
     loaded = _load(inventory)
     model = loaded.model
     files = sum(len(found) for found in loaded.relay_files.values())
     _stdout().print(
-        Text(
+        SafeText(
             f"{inventory}: OK: {len(model.servers)} servers, {len(model.relationships)} relationships, "
             f"{len(model.relays)} relays ({files} config files)",
             style="green",
@@ -772,6 +774,7 @@ def relays_parse_command(
 
     from fovalidate.relays import ConfigReadError, normalize_platform, parse_file, platform_names
     from fovalidate.relays.output import config_to_dict, print_configs
+    from fovalidate.textsafe import SafeText
 
     err = _stderr()
     if platform is not None and normalize_platform(platform) is None:
@@ -788,7 +791,7 @@ def relays_parse_command(
         except ConfigReadError as exc:
             failed += 1
             message = f"{exc.path}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else "")
-            err.print(Text(message, style="red"), soft_wrap=True)
+            err.print(SafeText(message, style="red"), soft_wrap=True)
     if output is ParseOutput.json:
         sys.stdout.write(json.dumps([config_to_dict(c) for c in parsed], indent=2, ensure_ascii=False) + "\n")
     else:

@@ -21,6 +21,7 @@ from rich.text import Text
 from fovalidate.findings import Status
 from fovalidate.probes.interface import FactError
 from fovalidate.runner import ProgressSink
+from fovalidate.textsafe import SafeText
 
 MAX_LINES = 12
 
@@ -87,10 +88,12 @@ class LiveProgress(ProgressSink):
             header = Text(f"probing hosts: {self.done}/{self.total} facts gathered", style="bold")
             bar = ProgressBar(total=max(self.total, 1), completed=self.done, width=40)
         table = Table.grid(padding=(0, 2))
+        # Names and messages come from the inventory and the hosts: SafeText
+        # shows control characters in them as escapes.
         for subject, text in active:
-            table.add_row(Text(subject, style="cyan"), Text(text))
+            table.add_row(SafeText(subject, style="cyan"), SafeText(text))
         for subject, text in failed:
-            table.add_row(Text(subject, style="magenta"), Text(text, style="magenta"))
+            table.add_row(SafeText(subject, style="magenta"), SafeText(text, style="magenta"))
         # A ProgressBar ends without a line break; in a grid row it gets one, so the
         # first host line does not run on behind the bar.
         bar_line = Table.grid()

@@ -5,6 +5,7 @@ A bare number means seconds. The value is kept as float seconds.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -38,6 +39,9 @@ def parse_duration(value: object) -> float:
             )
     else:
         raise ValueError("expected a duration such as 10s, 90m or 1h")
+    if not math.isfinite(seconds):
+        # YAML reads .nan and .inf as numbers; no timer or threshold can use them.
+        raise ValueError(f"{value!r} is not a duration; write a finite one, e.g. 10s, 90m or 1h")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds

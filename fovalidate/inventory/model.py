@@ -16,7 +16,15 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from fovalidate.inventory.durations import Duration
 
@@ -375,9 +383,15 @@ class Inventory(StrictModel):
     relationships: list[Relationship] = []
     relays: list[Relay] = []
     waivers: list[Waiver] = Field(default=[], description="Accepted findings (see also --waivers FILE)")
+    #: Servers by name (the first of a name), built on first use: the runner
+    #: looks servers up for every finding, and a search each time would make
+    #: a large estate cost the square of its size.
+    _by_name: dict[str, Server] | None = PrivateAttr(default=None)
 
     def server(self, name: str) -> Server:
-        for server in self.servers:
-            if server.name == name:
-                return server
-        raise KeyError(name)
+        if self._by_name is None:
+            by_name: dict[str, Server] = {}
+            for server in self.servers:
+                by_name.setdefault(server.name, server)
+            self._by_name = by_name
+        return self._by_name[name]

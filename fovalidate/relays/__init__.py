@@ -65,8 +65,13 @@ def parse_lines(lines: Sequence[str], *, path: str, platform: str | None = None)
             raise ConfigReadError(path, f"unknown platform {platform!r}", f"use one of {known}")
         chosen, confidence = normalized, "given"
     reader = reader_for(chosen)
+    from fovalidate.relays.text import ReadLimit
+
     try:
         result = reader.read(lines)
+    except ReadLimit as exc:
+        where = f"{path}:{exc.line}" if exc.line else path
+        raise ConfigReadError(where, exc.problem, exc.fix) from None
     except RecursionError:
         raise ConfigReadError(path, "is nested too deeply to read", "") from None
     return ParsedConfig(

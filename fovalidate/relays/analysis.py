@@ -7,12 +7,19 @@ each one relays to, and what is missing. No I/O happens here.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fovalidate.findings import SourceLocation
-from fovalidate.relays.interface import DEFAULT_VRF, ParsedConfig, RelayDestination, RelayInterface
+from fovalidate.relays.interface import (
+    DEFAULT_VRF,
+    InterfaceAddress,
+    ParsedConfig,
+    RelayDestination,
+    RelayInterface,
+)
 
 if TYPE_CHECKING:
     from fovalidate.check.interface import CheckContext, Need, RelationshipTarget
@@ -58,7 +65,7 @@ class RelayConfigs:
 
     @property
     def known_networks(self) -> list[IPv4Net]:
-        return [a.network for _, c in self.configs for i in c.interfaces for a in i.subnets if a.prefix < 31]
+        return _index_for(self.configs).known_networks
 
 
 def relay_configs(facts: FactView, context: CheckContext) -> RelayConfigs:
@@ -79,13 +86,78 @@ def relay_configs(facts: FactView, context: CheckContext) -> RelayConfigs:
 
 
 def carriers(scope: IPv4Net, configs: Iterable[tuple[str, ParsedConfig]]) -> list[Carrier]:
-    found: list[Carrier] = []
-    for relay, config in configs:
-        for interface in config.interfaces:
-            matched = [a for a in interface.subnets if a.network.overlaps(scope)]
-            if matched:
-                found.append(Carrier(relay, config, interface, all(a.secondary for a in matched)))
-    return found
+    """The interfaces whose subnets overlap `scope`, in file order."""
+    return _index_for(tuple(configs)).carriers(scope)
+
+
+class _SubnetIndex:
+    """The interface subnets of a set of configs, for finding those that
+    overlap a scope without comparing it with every one.
+
+    Two CIDR blocks overlap when one contains the other: the subnets inside
+    a scope start within it (one run of the list sorted by start), and the
+    subnets around it are among its at most 32 supernets (looked up by
+    network). A relationship with thousands of scopes against configs with
+    thousands of interfaces costs thousands of lookups, not millions of
+    comparisons.
+    """
+
+    def __init__(self, configs: tuple[tuple[str, ParsedConfig], ...]):
+        self.interfaces: list[tuple[str, ParsedConfig, RelayInterface]] = []
+        by_start: list[tuple[int, int, InterfaceAddress]] = []
+        self.by_network: dict[tuple[int, int], list[tuple[int, InterfaceAddress]]] = {}
+        self.known_networks: list[IPv4Net] = []
+        for relay, config in configs:
+            for interface in config.interfaces:
+                order = len(self.interfaces)
+                self.interfaces.append((relay, config, interface))
+                for address in interface.subnets:
+                    network = address.network
+                    start = int(network.network_address)
+                    by_start.append((start, order, address))
+                    self.by_network.setdefault((start, address.prefix), []).append((order, address))
+                    if address.prefix < 31:
+                        self.known_networks.append(network)
+        by_start.sort(key=lambda entry: (entry[0], entry[1]))
+        self.starts = [entry[0] for entry in by_start]
+        self.entries = [(entry[1], entry[2]) for entry in by_start]
+
+    def carriers(self, scope: IPv4Net) -> list[Carrier]:
+        start = int(scope.network_address)
+        end = int(scope.broadcast_address)
+        matched: dict[int, list[InterfaceAddress]] = {}
+        for order, address in self.entries[bisect_left(self.starts, start) : bisect_right(self.starts, end)]:
+            matched.setdefault(order, []).append(address)
+        for length in range(scope.prefixlen):
+            supernet = start & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF)
+            if supernet == start:
+                continue  # starts where the scope starts: found above
+            for order, address in self.by_network.get((supernet, length), ()):
+                matched.setdefault(order, []).append(address)
+        found: list[Carrier] = []
+        for order in sorted(matched):
+            relay, config, interface = self.interfaces[order]
+            found.append(Carrier(relay, config, interface, all(a.secondary for a in matched[order])))
+        return found
+
+
+#: The index of the configs last asked about: every relationship of a run
+#: asks about the same configs, so it is built once per run.
+_last_index: tuple[tuple[tuple[str, ParsedConfig], ...], _SubnetIndex] | None = None
+
+
+def _index_for(configs: tuple[tuple[str, ParsedConfig], ...]) -> _SubnetIndex:
+    global _last_index
+    cached = _last_index
+    if (
+        cached is not None
+        and len(cached[0]) == len(configs)
+        and all(a[0] == b[0] and a[1] is b[1] for a, b in zip(cached[0], configs, strict=True))
+    ):
+        return cached[1]
+    index = _SubnetIndex(configs)
+    _last_index = (configs, index)
+    return index
 
 
 def effective_vrf(target: RelayDestination, interface: RelayInterface) -> str:

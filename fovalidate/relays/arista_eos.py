@@ -188,7 +188,7 @@ class AristaEosReader(IndentedReader):
         )
         for builder in ctx.interfaces:
             if builder.subnets:
-                builder.maybe_targets.extend(servers)
+                ctx.log.attach(builder.maybe_targets, servers, first)
 
     def lines_to_add(
         self, config: ParsedConfig, interface: RelayInterface, missing: Sequence[ipaddress.IPv4Address]

@@ -118,8 +118,9 @@ class CiscoAsaReader(IndentedReader):
                 ctx.log.note(line, f"`dhcprelay enable {name}`: no interface has `nameif {name}`")
                 continue
             if builder.targets:
-                extra = [s for s in servers if all(s.address != t.address for t in builder.targets)]
-                builder.maybe_targets.extend(extra)
+                own = {t.address for t in builder.targets}
+                extra = [s for s in servers if s.address not in own]
+                ctx.log.attach(builder.maybe_targets, extra, line)
                 if extra:
                     ctx.log.note(
                         builder.line,
@@ -127,7 +128,7 @@ class CiscoAsaReader(IndentedReader):
                         "still apply is not confirmed, so they are kept as possible targets",
                     )
             else:
-                builder.targets.extend(servers)
+                ctx.log.attach(builder.targets, servers, line)
                 if not servers:
                     ctx.log.note(line, f"`dhcprelay enable {name}` but no `dhcprelay server` is configured")
         if servers and not enabled and not any(b.targets for b in ctx.interfaces):

@@ -27,8 +27,19 @@ from fovalidate.relays.interface import (
     RelayDestination,
     RelayInterface,
 )
-from fovalidate.relays.text import ReaderLog, address_and_mask, cidr, ipv4, split_quoted, unquote
+from fovalidate.relays.text import (
+    MAX_NESTING,
+    NestedTooDeep,
+    ReaderLog,
+    address_and_mask,
+    cidr,
+    ipv4,
+    small_number,
+    split_quoted,
+    unquote,
+)
 
+_INTERFACES = ("config", "system interface")
 #: `set dhcp-relay-...` settings that are understood and carry no target.
 _RELAY_SETTINGS = frozenset(
     (
@@ -72,6 +83,10 @@ class FortinetReader(ConfigReader):
         log = ReaderLog()
         interfaces: list[InterfaceBuilder] = []
         stack: list[tuple[str, str]] = []
+        # Positions in `stack` of the `edit` entries right under `config system
+        # interface`, innermost last: where we are is known without a search
+        # through the stack, so deep nesting costs no more per line.
+        interface_edits: list[int] = []
         current: InterfaceBuilder | None = None
         relay = _Relay()
         vrrp_group: int | None = None
@@ -91,25 +106,35 @@ class FortinetReader(ConfigReader):
                     )
             current, relay = None, _Relay()
 
+        def push(entry: tuple[str, str], number: int) -> None:
+            if len(stack) >= MAX_NESTING:
+                raise NestedTooDeep(number)
+            if entry[0] == "edit" and stack and stack[-1] == _INTERFACES:
+                interface_edits.append(len(stack))
+            stack.append(entry)
+
+        def pop_through(kind: str) -> None:
+            """Close blocks up to and including the innermost `kind` (edit or config)."""
+            while stack and stack[-1][0] != kind:
+                stack.pop()
+            if stack:
+                stack.pop()
+            while interface_edits and interface_edits[-1] >= len(stack):
+                interface_edits.pop()
+
         for number, raw in enumerate(lines, 1):
             text = raw.strip()
             if not text or text[0] == "#":
                 continue
             word, _, rest = text.partition(" ")
             if word == "config":
-                stack.append(("config", rest.strip()))
+                push(("config", rest.strip()), number)
             elif word == "edit":
-                stack.append(("edit", unquote(rest.strip())))
+                push(("edit", unquote(rest.strip())), number)
             elif word == "next":
-                while stack and stack[-1][0] != "edit":
-                    stack.pop()
-                if stack:
-                    stack.pop()
+                pop_through("edit")
             elif word == "end":
-                while stack and stack[-1][0] != "config":
-                    stack.pop()
-                if stack:
-                    stack.pop()
+                pop_through("config")
             elif word in ("set", "unset", "append"):
                 if mode == "iface" and current is not None and word == "set":
                     self.interface_setting(current, relay, rest, number, text, log)
@@ -133,9 +158,7 @@ class FortinetReader(ConfigReader):
             else:
                 continue
             # The block structure changed: work out where we are now.
-            in_interface = (
-                len(stack) >= 2 and stack[-2] == ("config", "system interface") and stack[-1][0] == "edit"
-            )
+            in_interface = bool(interface_edits) and interface_edits[-1] == len(stack) - 1
             if in_interface:
                 name = stack[-1][1]
                 if current is None or current.name != name:
@@ -144,30 +167,24 @@ class FortinetReader(ConfigReader):
                     interfaces.append(current)
                 mode = "iface"
                 continue
-            inside = self.interface_depth(stack)
-            if inside is None:
+            if not interface_edits:
                 close_interface()
                 mode = ""
                 continue
-            nested = stack[inside + 1 :]
-            if nested[:1] == [("config", "secondaryip")]:
-                mode = "secondary" if len(nested) == 2 else "other"
-            elif nested[:1] == [("config", "vrrp")]:
-                mode = "vrrp" if len(nested) == 2 else "other"
-                if len(nested) == 2 and current is not None:
-                    vrrp_group = int(nested[1][1]) if nested[1][1].isdigit() else None
+            inside = interface_edits[-1]
+            depth = len(stack) - inside - 1  # blocks open inside the interface's `edit`
+            if stack[inside + 1] == ("config", "secondaryip"):
+                mode = "secondary" if depth == 2 else "other"
+            elif stack[inside + 1] == ("config", "vrrp"):
+                mode = "vrrp" if depth == 2 else "other"
+                if depth == 2 and current is not None:
+                    group = stack[inside + 2][1]
+                    vrrp_group = small_number(group)
                     current.add_fhrp("vrrp", vrrp_group, number)
             else:
                 mode = "other"
         close_interface()
         return log.result(interfaces)
-
-    @staticmethod
-    def interface_depth(stack: list[tuple[str, str]]) -> int | None:
-        for index in range(len(stack) - 2, -1, -1):
-            if stack[index] == ("config", "system interface") and stack[index + 1][0] == "edit":
-                return index + 1
-        return None
 
     @staticmethod
     def address(text: str) -> tuple[ipaddress.IPv4Address, int] | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from fovalidate.relays.interface import ConfigReader, FhrpKind, InterfaceBuilder, ReadResult
-from fovalidate.relays.text import ReaderLog, ipv4, looks_like_relay
+from fovalidate.relays.text import ReaderLog, ipv4, looks_like_relay, small_number
 
 #: First words of interface lines that never configure relaying.
 QUIET_HEADS = frozenset(("description", "remark", "no", "default", "ipv6", "shutdown", "alias"))
@@ -50,10 +50,51 @@ class ReadContext:
     log: ReaderLog = field(default_factory=ReaderLog)
     interfaces: list[InterfaceBuilder] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
+    #: Set by `walk`: finds where banners end.
+    banner_ends: BannerEnds | None = None
+
+
+class BannerEnds:
+    """Where a banner ends: the next line holding its delimiter (or, on EOS,
+    the next `EOF` line).
+
+    Each search starts where the last banner ended, so the lines a search
+    passes over are skipped and never searched again, except when no end is
+    found. Those misses are what could cost time on every banner line of a
+    file full of unclosed banners, so they are remembered: per delimiter, the
+    line from which it occurs no more, and (after the first miss) the last
+    line each character occurs in.
+    """
+
+    def __init__(self, lines: Sequence[str]):
+        self.lines = lines
+        self.absent_from: dict[str, int] = {}
+        self.last_line_with: dict[str, int] | None = None
+
+    def find(self, start: int, delimiter: str, *, whole_line: bool = False) -> int | None:
+        """0-based index of the first line at or after `start` that contains
+        `delimiter` (that is `delimiter`, with `whole_line`), or None."""
+        known = self.absent_from.get(delimiter)
+        if known is not None and start >= known:
+            return None
+        table = self.last_line_with
+        if len(delimiter) == 1 and not whole_line and table is not None and table.get(delimiter, -1) < start:
+            return None
+        lines = self.lines
+        for ahead in range(start, len(lines)):
+            if (lines[ahead].strip() == delimiter) if whole_line else (delimiter in lines[ahead]):
+                return ahead
+        self.absent_from[delimiter] = start if known is None else min(known, start)
+        if self.last_line_with is None and not whole_line:
+            last: dict[str, int] = {}
+            for index, line in enumerate(lines):
+                last.update(dict.fromkeys(line, index))
+            self.last_line_with = last
+        return None
 
 
 def group_number(token: str) -> int | None:
-    return int(token) if token.isdigit() and len(token) < 10 else None
+    return small_number(token)
 
 
 class IndentedReader(ConfigReader):
@@ -108,6 +149,7 @@ class IndentedReader(ConfigReader):
         return ctx.log.result(ctx.interfaces)
 
     def walk(self, lines: Sequence[str], ctx: ReadContext) -> None:
+        ctx.banner_ends = BannerEnds(lines)
         interfaces = ctx.interfaces
         current: InterfaceBuilder | None = None
         child_indent = -1
@@ -172,10 +214,11 @@ class IndentedReader(ConfigReader):
     def _skip_banner(self, lines: Sequence[str], index: int, text: str, ctx: ReadContext) -> int:
         """`index` is the 1-based number of the banner line; returns the index
         to continue from (the line after the banner's end)."""
+        ends = ctx.banner_ends or BannerEnds(lines)
         if self.banner_style == "eof":
-            for ahead in range(index, len(lines)):
-                if lines[ahead].strip() == "EOF":
-                    return ahead + 1
+            found = ends.find(index, "EOF", whole_line=True)
+            if found is not None:
+                return found + 1
             ctx.log.note(index, "banner without a closing EOF line: only its first line was skipped")
             return index
         words = text.split(None, 2)
@@ -185,9 +228,9 @@ class IndentedReader(ConfigReader):
         delimiter = "^C" if rest.startswith("^C") else rest[0]
         if delimiter in rest[len(delimiter) :]:
             return index
-        for ahead in range(index, len(lines)):
-            if delimiter in lines[ahead]:
-                return ahead + 1
+        found = ends.find(index, delimiter)
+        if found is not None:
+            return found + 1
         ctx.log.note(index, f"banner delimiter {delimiter!r} never closes: only the banner line was skipped")
         return index
 

@@ -34,7 +34,7 @@ from fovalidate.relays.interface import (
     RelayDestination,
     RelayInterface,
 )
-from fovalidate.relays.text import ReaderLog, cidr, ipv4
+from fovalidate.relays.text import ReaderLog, cidr, ipv4, small_number
 
 _ROOTS = frozenset(
     (
@@ -120,12 +120,18 @@ class JuniperJunosReader(ConfigReader):
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         state = _JunosState()
-        found = list(statements(lines, _ROOTS))
-        inactive_prefixes = [s.path for s in found if s.inactive]
-        if inactive_prefixes:
-            state.inactive_line = min(s.line for s in found if s.inactive)
-        for statement in found:
-            if statement.inactive or any(statement.path[: len(p)] == p for p in inactive_prefixes):
+        # A `deactivate` line may follow what it deactivates, so deactivated
+        # paths are collected first, in a pass of their own; statements are
+        # never all held at once (a deeply nested file would make that big).
+        inactive = _PathSet()
+        if any("inactive: " in line or "deactivate " in line for line in lines):
+            for statement in statements(lines, _ROOTS):
+                if statement.inactive:
+                    inactive.add(statement.path)
+                    if state.inactive_line is None or statement.line < state.inactive_line:
+                        state.inactive_line = statement.line
+        for statement in statements(lines, _ROOTS):
+            if statement.inactive or inactive.covers(statement.path):
                 continue
             state.take(statement)
         return state.finish()
@@ -146,6 +152,43 @@ class JuniperJunosReader(ConfigReader):
                     f"set forwarding-options helpers bootp interface {interface.name} server {address}"
                 )
         return tuple(lines)
+
+
+_Trie = dict[str, "_Trie"]
+
+
+class _PathSet:
+    """Statement paths, to ask whether a path is one of them or lies below one,
+    in time proportional to the path's length (a trie of words)."""
+
+    def __init__(self) -> None:
+        self.root: _Trie = {}
+
+    def add(self, path: tuple[str, ...]) -> None:
+        node = self.root
+        for word in path:
+            if _END in node:
+                return  # a shorter path already covers this one
+            node = node.setdefault(word, {})
+        node.clear()
+        node[_END] = {}
+
+    def covers(self, path: tuple[str, ...]) -> bool:
+        node = self.root
+        if not node:
+            return False
+        for word in path:
+            if _END in node:
+                return True
+            found = node.get(word)
+            if found is None:
+                return False
+            node = found
+        return _END in node
+
+
+#: Marks the end of a path in _PathSet (no Junos word contains a NUL).
+_END = "\0"
 
 
 class _JunosState:
@@ -215,7 +258,7 @@ class _JunosState:
         flags = rest[4:]
         if flags[:1] == ("primary",):
             self.primary[name] = address
-        elif flags[:1] == ("vrrp-group",) and len(flags) >= 2 and flags[1].isdigit():
+        elif flags[:1] == ("vrrp-group",) and len(flags) >= 2 and small_number(flags[1]) is not None:
             group = int(flags[1])
             settings = flags[2:]
             if settings[:1] == ("virtual-address",) and len(settings) >= 2:
@@ -314,9 +357,11 @@ class _JunosState:
 
     def finish(self) -> ReadResult:
         log = self.log
-        for name, instance in self.vrf_of.items():
+        for name, routing_instance in self.vrf_of.items():
             if name in self.interfaces:
-                self.interfaces[name].vrf = instance
+                self.interfaces[name].vrf = routing_instance
+        # Interfaces with an address, per routing instance, for `interface all`.
+        with_subnets: dict[str | None, list[InterfaceBuilder]] = {}
         for group, members in self.group_interfaces.items():
             instance, group_name = group
             chosen = self.group_server_group.get(group)
@@ -330,21 +375,23 @@ class _JunosState:
                 if (instance, chosen) not in self.server_groups:
                     log.note(first_line, f"server-group {chosen} (used by group {group_name}) is not defined")
                 servers = self.server_groups.get((instance, chosen), [])
+            destinations = [RelayDestination(address, at, instance, via=chosen) for address, at in servers]
             for name, line in members:
                 if name == "all":
-                    chosen_builders = [
-                        b for n, b in self.interfaces.items() if b.subnets and self.vrf_of.get(n) == instance
-                    ]
+                    if instance not in with_subnets:
+                        with_subnets[instance] = [
+                            b
+                            for n, b in self.interfaces.items()
+                            if b.subnets and self.vrf_of.get(n) == instance
+                        ]
+                    chosen_builders = with_subnets[instance]
                 else:
                     chosen_builders = [self.builder(name, line)]
                 for builder in chosen_builders:
-                    builder.targets.extend(
-                        RelayDestination(address, server_line, instance, via=chosen)
-                        for address, server_line in servers
-                    )
+                    log.attach(builder.targets, destinations, line)
         for name, line in self.bootp_interfaces.items():
             builder = self.builder(name, line)
-            builder.targets.extend(self.bootp_targets.get(name) or self.bootp_global)
+            log.attach(builder.targets, self.bootp_targets.get(name) or self.bootp_global, line)
         if self.bootp_global and not self.bootp_interfaces:
             log.note(
                 self.bootp_global[0].line,
@@ -353,7 +400,7 @@ class _JunosState:
             )
             for builder in self.interfaces.values():
                 if builder.subnets:
-                    builder.maybe_targets.extend(self.bootp_global)
+                    log.attach(builder.maybe_targets, self.bootp_global, self.bootp_global[0].line)
         for name, address in self.primary.items():
             builder = self.interfaces[name]
             builder.subnets = [

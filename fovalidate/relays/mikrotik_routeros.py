@@ -31,7 +31,7 @@ from fovalidate.relays.interface import (
     RelayDestination,
     RelayInterface,
 )
-from fovalidate.relays.text import ReaderLog, cidr, ipv4, split_quoted
+from fovalidate.relays.text import ReaderLog, cidr, ipv4, small_number, split_quoted
 
 _VERBS = frozenset(("add", "set", "remove", "print", "export", "enable", "disable", "unset", "edit", "find"))
 
@@ -69,10 +69,19 @@ def commands(lines: Sequence[str]) -> list[tuple[int, str, str]]:
         start = index + 1
         text = lines[index].strip()
         index += 1
-        while text.endswith("\\") and index < count:
+        if text.endswith("\\") and index < count:
             # The export indents continuation lines; the split may fall inside a value.
-            text = text[:-1] + lines[index].strip()
-            index += 1
+            # Joined once at the end: adding piece by piece would copy the text
+            # again for every continuation line.
+            pieces = [text[:-1]]
+            while index < count:
+                piece = lines[index].strip()
+                index += 1
+                if not piece.endswith("\\") or index == count:
+                    pieces.append(piece)
+                    break
+                pieces.append(piece[:-1])
+            text = "".join(pieces)
         if not text or text[0] in "#:":
             continue
         if text[0] == "/":
@@ -154,7 +163,7 @@ class MikrotikRouterosReader(ConfigReader):
                 name, base = props.get("name"), props.get("interface")
                 vrid = props.get("vrid", "1")
                 if name and base:
-                    vrrp[name] = (base, int(vrid) if vrid.isdigit() else None, command.line)
+                    vrrp[name] = (base, small_number(vrid), command.line)
             elif section in ("ip vrf", "ip route vrf"):
                 vrf = props.get("name") or props.get("routing-mark")
                 for member in (props.get("interfaces") or "").split(","):

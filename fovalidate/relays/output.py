@@ -2,7 +2,9 @@
 
 Text taken from config files (interface names, not-understood lines) is put
 into rich `Text` objects, never into markup strings, so a `[bold]` in a
-description cannot restyle, hide or fake anything in the output.
+description cannot restyle, hide or fake anything in the output; they are
+`SafeText` objects, which show control characters (ESC, BEL, BS, ...) as
+escapes instead of sending them to the terminal. The JSON keeps the text exact.
 """
 
 from __future__ import annotations
@@ -54,11 +56,12 @@ def config_to_dict(config: ParsedConfig) -> dict[str, Any]:
 
 def print_configs(configs: Iterable[ParsedConfig], console: Console) -> None:
     from rich.table import Table
-    from rich.text import Text
+
+    from fovalidate.textsafe import SafeText
 
     for config in configs:
         how = "given" if not config.platform_detected else f"detected, {config.confidence} confidence"
-        heading = Text()
+        heading = SafeText()
         heading.append(config.path, style="bold")
         heading.append(f"  {config.platform} ({how}), {config.line_count} lines")
         if config.hostname:
@@ -71,30 +74,30 @@ def print_configs(configs: Iterable[ParsedConfig], console: Console) -> None:
                 table.add_column(column, overflow="fold")
             for interface in config.interfaces:
                 table.add_row(
-                    Text(interface.name),
-                    Text(str(interface.line)),
-                    Text(interface.vrf or "-"),
+                    SafeText(interface.name),
+                    SafeText(str(interface.line)),
+                    SafeText(interface.vrf or "-"),
                     _subnets(interface),
                     _targets(interface),
                     _redundancy(interface),
                 )
             console.print(table)
         else:
-            console.print(Text("  no layer-3 interfaces found", style="yellow"))
+            console.print(SafeText("  no layer-3 interfaces found", style="yellow"))
         for note in config.notes:
             where = f"line {note.line}: " if note.line else ""
-            console.print(Text(f"  note: {where}{note.text}", style="yellow"))
+            console.print(SafeText(f"  note: {where}{note.text}", style="yellow"))
         if config.not_understood:
-            console.print(Text(f"  not understood ({len(config.not_understood)}):", style="red"))
+            console.print(SafeText(f"  not understood ({len(config.not_understood)}):", style="red"))
             for item in config.not_understood:
-                console.print(Text(f"    {item.line}: {item.text}"))
+                console.print(SafeText(f"    {item.line}: {item.text}"))
         console.print()
 
 
 def _subnets(interface: RelayInterface) -> Text:
-    from rich.text import Text
+    from fovalidate.textsafe import SafeText
 
-    text = Text()
+    text = SafeText()
     for index, address in enumerate(interface.subnets):
         if index:
             text.append("\n")
@@ -105,9 +108,9 @@ def _subnets(interface: RelayInterface) -> Text:
 
 
 def _targets(interface: RelayInterface) -> Text:
-    from rich.text import Text
+    from fovalidate.textsafe import SafeText
 
-    text = Text()
+    text = SafeText()
     rows = [(t, "") for t in interface.relay_targets] + [(t, " (maybe)") for t in interface.maybe_targets]
     for index, (target, flag) in enumerate(rows):
         if index:
@@ -128,9 +131,9 @@ def _targets(interface: RelayInterface) -> Text:
 
 
 def _redundancy(interface: RelayInterface) -> Text:
-    from rich.text import Text
+    from fovalidate.textsafe import SafeText
 
-    text = Text()
+    text = SafeText()
     for index, group in enumerate(interface.fhrp):
         if index:
             text.append("\n")

@@ -9,13 +9,54 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from fovalidate.relays.interface import ConfigReadError, InterfaceBuilder, ReadResult, SourceLine
+from fovalidate.relays.interface import (
+    ConfigReadError,
+    InterfaceBuilder,
+    ReadResult,
+    RelayDestination,
+    SourceLine,
+)
 
 #: Larger files are refused: no router config is this big, and reading one
 #: whole would only waste memory.
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
+
+#: Blocks inside blocks a reader follows (braces in Junos and VyOS, `config`
+#: and `edit` in FortiOS). Real configurations nest a dozen levels or so;
+#: a file nested deeper is refused where it crosses the limit, so that no
+#: file, however built, costs more than linear time and memory.
+MAX_NESTING = 256
+
+
+#: Relay destinations one file may attach to its interfaces, all together.
+#: A server list that applies to every interface (EOS `dhcp relay`, VyOS, a
+#: Junos group with `interface all`) multiplies interfaces by servers: a few
+#: hundred kilobytes of config could otherwise ask for billions of entries.
+#: Real configs stay far below this (interfaces times a handful of servers).
+MAX_DESTINATIONS = 1_000_000
+
+
+class ReadLimit(Exception):
+    """A file passes one of the limits above. Raised by a reader at the line
+    where that happens; `parse_lines` turns it into a ConfigReadError naming
+    the file and the line."""
+
+    def __init__(self, line: int | None, problem: str, fix: str):
+        self.line, self.problem, self.fix = line, problem, fix
+        super().__init__(f"line {line}: {problem}")
+
+
+class NestedTooDeep(ReadLimit):
+    def __init__(self, line: int):
+        super().__init__(
+            line,
+            f"blocks are nested more than {MAX_NESTING} levels deep here",
+            "no saved configuration nests this deep; check that the file is a complete, unedited export",
+        )
+
 
 #: Dotted mask -> prefix length, for the 33 contiguous masks.
 MASK_PREFIX = {
@@ -26,25 +67,24 @@ IPv4 = ipaddress.IPv4Address
 
 
 def read_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes; anything but a readable regular file of at most
+    MAX_CONFIG_BYTES is refused (devices and FIFOs are never read from)."""
+    from fovalidate.files import UnreadableFile, read_regular_file
+
     try:
-        if path.is_dir():
-            raise ConfigReadError(shown, "is a folder, not a config file", "name a file or a glob of files")
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigReadError(
-                shown,
-                f"is {size // (1024 * 1024)} MiB; router configs are far smaller",
-                "check that this is a saved configuration",
-            )
-        return path.read_bytes()
-    except ConfigReadError:
-        raise
-    except FileNotFoundError:
-        raise ConfigReadError(shown, "no such file", "check the path") from None
-    except PermissionError:
-        raise ConfigReadError(shown, "permission denied", "make the file readable for this user") from None
-    except OSError as exc:
-        raise ConfigReadError(shown, f"cannot be read: {exc.strerror or exc}", "") from None
+        return read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigReadError(shown, exc.problem, READ_FIXES.get(exc.reason, "")) from None
+
+
+#: What to do about a config file that cannot be read, by UnreadableFile.reason.
+READ_FIXES = {
+    "missing": "check the path",
+    "folder": "name a file or a glob of files",
+    "special": "name a saved configuration file (a copy, not a device or a pipe)",
+    "too_large": "router configs are far smaller; check that this is a saved configuration",
+    "permission": "make the file readable for this user",
+}
 
 
 def decode_config(data: bytes, shown: str) -> str:
@@ -121,11 +161,18 @@ def ipv4(text: str) -> ipaddress.IPv4Address | None:
     return parsed
 
 
+def small_number(token: str) -> int | None:
+    """A group or VRRP number written in ASCII digits, or None. `str.isdigit`
+    alone would let through "²" (which int() refuses) and numbers of thousands
+    of digits (which int() refuses past 4,300)."""
+    return int(token) if token.isascii() and token.isdigit() and len(token) < 10 else None
+
+
 def cidr(text: str) -> tuple[ipaddress.IPv4Address, int] | None:
     """ "10.0.10.2/24" -> (address, 24); None when it is not one."""
     text = text.strip("'\"")
     address, sep, length = text.partition("/")
-    if not sep or not length.isdigit():
+    if not sep or not (length.isascii() and length.isdigit()) or len(length) > 2:
         return None
     prefix = int(length)
     if prefix > 32:
@@ -187,13 +234,29 @@ class ReaderLog:
     """What a reader collects besides interfaces: lines it did not
     understand, notes for the user, the hostname and global switches."""
 
-    __slots__ = ("hostname", "not_understood", "notes", "relay_disabled_line")
+    __slots__ = ("destinations", "hostname", "not_understood", "notes", "relay_disabled_line")
 
     def __init__(self) -> None:
         self.not_understood: list[SourceLine] = []
         self.notes: list[SourceLine] = []
         self.hostname: str | None = None
         self.relay_disabled_line: int | None = None
+        self.destinations = 0
+
+    def attach(
+        self, destinations: list[RelayDestination], added: Sequence[RelayDestination], line: int | None
+    ) -> None:
+        """`destinations.extend(added)`, counted against MAX_DESTINATIONS;
+        `line` is the statement that makes the list apply here."""
+        self.destinations += len(added)
+        if self.destinations > MAX_DESTINATIONS:
+            raise ReadLimit(
+                line,
+                f"the relay server lists apply to so many interfaces that they make more than "
+                f"{MAX_DESTINATIONS:,} relay destinations (reached here)",
+                "check the server lists and the interfaces they apply to (`interface all`, global lists)",
+            )
+        destinations.extend(added)
 
     def unknown(self, line: int, text: str) -> None:
         self.not_understood.append(SourceLine(line, text.strip()))

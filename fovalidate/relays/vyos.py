@@ -30,7 +30,7 @@ from fovalidate.relays.interface import (
     RelayDestination,
     RelayInterface,
 )
-from fovalidate.relays.text import ReaderLog, cidr, ipv4, looks_like_relay
+from fovalidate.relays.text import ReaderLog, cidr, ipv4, looks_like_relay, small_number
 
 _ROOTS = frozenset(("interfaces", "service", "high-availability", "system", "vrf"))
 _VIF = ("vif", "vif-s", "vif-c")
@@ -124,13 +124,13 @@ class VyosReader(ConfigReader):
         for name, line in listen.items():
             if name not in interfaces:
                 log.note(line, f"relay listens on {name}, which has no address in this config")
-            builder(name, line).targets.extend(servers)
+            log.attach(builder(name, line).targets, servers, line)
         if listen and not servers:
             log.note(min(listen.values()), "dhcp-relay listens on interfaces but names no server")
         for group in vrrp.values():
             if group.interface is None:
                 continue
-            number = int(group.vrid) if group.vrid and group.vrid.isdigit() else None
+            number = small_number(group.vrid) if group.vrid else None
             target = builder(group.interface, group.line)
             for token, line in group.addresses:
                 parsed = cidr(token) if "/" in token else None
@@ -168,7 +168,7 @@ class VyosReader(ConfigReader):
             item.subnets.append(InterfaceAddress(parsed[0], parsed[1], line))
         elif rest[0] == "vrf" and len(rest) == 2:
             make(name, line).vrf = rest[1]
-        elif rest[:2] == ("vrrp", "vrrp-group") and len(rest) >= 3 and rest[2].isdigit():
+        elif rest[:2] == ("vrrp", "vrrp-group") and len(rest) >= 3 and small_number(rest[2]) is not None:
             item = make(name, line)
             group = int(rest[2])
             if len(rest) == 5 and rest[3] == "virtual-address":

@@ -20,7 +20,9 @@ Layout (issue 11):
 
 Text from hosts and files is only ever placed in `rich.text.Text` objects,
 never parsed as markup, so a router description like "[red]" prints as
-typed. NO_COLOR and --no-color turn colours off.
+typed; `Text` here is `SafeText`, so a control character (an ESC starting a
+terminal sequence) is shown as an escape, never sent to the terminal.
+NO_COLOR and --no-color turn colours off.
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ from dataclasses import dataclass
 from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
-from rich.text import Text
+from rich.text import Text as RichText
 
 from fovalidate.findings import STATUS_ORDER, Finding, Status
 from fovalidate.reports.fixes import split_fix, wrap_prose
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
 from fovalidate.secrets import redact
+
+# Every Text made here escapes control characters (see the module docstring).
+from fovalidate.textsafe import SafeText as Text
 
 STYLE = {
     Status.PASS: "green",
@@ -186,7 +191,7 @@ def sections(report: Report) -> list[Section]:
 class Line:
     """A pre-wrapped line printed with soft wrap: never broken by rich (fix commands)."""
 
-    text: Text
+    text: RichText
 
 
 Part = RenderableType | Line

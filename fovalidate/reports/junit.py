@@ -5,7 +5,9 @@ testcase with the warning in <system-out>, unless --fail-on warn makes it a
 failure. Testcase names are unique within their class (GitLab keeps only the
 first of duplicates), and the detail is in the element text as well as the
 message attribute (some CI servers ignore the attribute). The run's notices
-are `<property name="notice">` elements of every testsuite.
+are `<property name="notice">` elements of every testsuite. Characters that
+XML 1.0 cannot hold (ESC, NUL, BS, BEL from a router config or a host) are
+written as escapes such as `\x1b`, so the file stays well-formed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import defaultdict
 
 from fovalidate.findings import Finding, Status
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
+from fovalidate.textsafe import for_xml
 
 
 def _details(finding: Finding) -> str:
@@ -92,5 +95,10 @@ class JUnitFormat(ReportFormat):
         # validate against (Jenkins xUnit junit-10.xsd); each <testsuite> keeps its own.
         for key in ("tests", "failures", "errors"):
             root.set(key, str(totals[key]))
+        for element in root.iter():
+            if element.text:
+                element.text = for_xml(element.text)
+            for attribute, text in list(element.attrib.items()):
+                element.set(attribute, for_xml(text))
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

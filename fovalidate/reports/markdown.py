@@ -18,6 +18,7 @@ from fovalidate.reports.console import Item, cause_detail, fact_label, items_of
 from fovalidate.reports.console import verdict as console_verdict
 from fovalidate.reports.fixes import CODE_SPAN, split_fix
 from fovalidate.reports.interface import Report, ReportFormat
+from fovalidate.textsafe import for_terminal
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "⛔", Status.SKIP: "⏭️"}
 
@@ -25,12 +26,11 @@ _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.E
 def _prose(text: str) -> str:
     """Plain text in a table cell: no pipes, no newlines, no HTML, backslashes kept literal."""
     return (
-        text.replace("\\", "\\\\")
+        for_terminal(text.replace("\r", " ").replace("\n", " "))
+        .replace("\\", "\\\\")
         .replace("|", "\\|")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
-        .replace("\r", " ")
-        .replace("\n", " ")
     )
 
 
@@ -71,6 +71,11 @@ class MarkdownFormat(ReportFormat):
     option_help = "Also write a Markdown summary here."
 
     def render(self, report: Report) -> str:
+        # The summary is read in terminals and CI logs too: no control character from a host or
+        # file reaches them (code spans and fenced blocks included); line breaks are kept.
+        return for_terminal(self._render(report))
+
+    def _render(self, report: Report) -> str:
         summary = report.summary
         counts = " · ".join(f"{_ICON[s]} {summary[s.value]} {s.value}" for s in STATUS_ORDER)
         sentence, _ = console_verdict(report)
