@@ -61,6 +61,18 @@ def connect_timeout(context: ProbeContext) -> float:
 class WinRMProbe(Probe[Server, WindowsFacts]):
     produces = WINDOWS
     description = "Read-only PowerShell over WinRM (pywinrm): OS, W32Time, DHCP, firewall, partner TCP"
+    # About 10 ms of CPU per server in pywinrm's HTTP, SOAP and NTLM code: many
+    # servers are gathered faster in one process per core (bench/winrm.py).
+    gather_in_processes = True
+
+    def prepare(self, subject: Server, context: ProbeContext) -> None:
+        """Resolve the password (environment, keyring) and load the HTTP stack once, in the
+        parent process, so that every worker process inherits both instead of repeating them."""
+        if not subject.winrm.enabled:
+            return
+        from fovalidate.probes.winrm.transport import resolve_password, wsman_http  # noqa: F401
+
+        resolve_password(subject, context.credentials)
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
         scripts = len(fact_scripts(partners_of(subject, context.inventory), connect_timeout(context)))
