@@ -314,8 +314,7 @@ class WinRMSession:
         logon = check_logon(self.server, self._password)
         ca_file = trusted_ca_file(self.server)
 
-        from winrm.protocol import Protocol
-
+        from fovalidate.probes.winrm.transport.envelopes import TemplatedProtocol
         from fovalidate.probes.winrm.transport.wsman_http import WsmanHttp
 
         settings = self.settings
@@ -323,7 +322,7 @@ class WinRMSession:
         # Protocol builds a pywinrm Transport from the account arguments, which
         # checks them; that Transport is then replaced, so the HTTP settings
         # (CA file, certificate validation, encryption, proxies) are WsmanHttp's.
-        protocol = Protocol(
+        protocol = TemplatedProtocol(
             self.endpoint,
             transport=logon.method,
             username=logon.username,
