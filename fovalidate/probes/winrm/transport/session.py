@@ -338,6 +338,14 @@ class WinRMSession:
         validate = settings.server_cert_validation == "validate"
         # pywinrm annotates Protocol.transport as its own Transport class, but
         # Protocol calls only send_message() and close_session() on it.
+        if not https and logon.method == "ntlm":
+            # The usual Windows setup, and the one that needs the CPU saved (direct_http).
+            from fovalidate.probes.winrm.transport.direct_http import DirectNtlmHttp
+
+            protocol.transport = DirectNtlmHttp(  # type: ignore[assignment]
+                self.endpoint, str(self.server.address), settings.effective_port, logon, self.link
+            )
+            return protocol
         protocol.transport = WsmanHttp(  # type: ignore[assignment]
             self.endpoint,
             logon,
