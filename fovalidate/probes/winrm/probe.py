@@ -70,8 +70,10 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         parent process, so that every worker process inherits both instead of repeating them."""
         if not subject.winrm.enabled:
             return
-        from fovalidate.probes.winrm.transport import resolve_password, wsman_http  # noqa: F401
+        from fovalidate.probes.winrm.transport import direct_http, envelopes, resolve_password  # noqa: F401
 
+        if subject.winrm.scheme != "http":
+            from fovalidate.probes.winrm.transport import wsman_http  # noqa: F401
         resolve_password(subject, context.credentials)
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
