@@ -30,7 +30,8 @@ with the naive peer, pywinrm's `Session.run_ps` in 32 threads.
 
 The emulated servers (fovalidate.emulators.wsman.WsmanEndpoint +
 fovalidate.emulators.windows.WindowsHost, with a TCP listener on each
-server's failover port so that the partner connects succeed) run in
+server's failover port so that the partner connects succeed, all of a
+process's listeners served by one select() thread) run in
 --fleet-processes processes of their own (default 2) on 127.80.0.0/16, so
 their CPU time is measured apart from the client's (printed per server)
 and one interpreter lock does not throttle the whole fleet; on this machine
@@ -53,6 +54,8 @@ import multiprocessing
 import os
 import resource
 import secrets
+import selectors
+import socket
 import statistics
 import subprocess
 import sys
@@ -73,7 +76,6 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 
 import yaml  # noqa: E402
 
-from fovalidate.emulators.tcp import OpenPort  # noqa: E402
 from fovalidate.emulators.windows import PROFILES, ScopeState, WindowsHost  # noqa: E402
 from fovalidate.emulators.wsman import WsmanEndpoint  # noqa: E402
 from fovalidate.emulators.wsman.tls import TestCA  # noqa: E402
@@ -136,6 +138,55 @@ def scope(pair: int) -> str:
 # --------------------------------------------------------------------------- the emulated fleet
 
 
+class FailoverPorts:
+    """The failover ports of a fleet process's servers: listeners that accept and close.
+
+    What `fovalidate.emulators.tcp.OpenPort` does, but all served by one
+    thread that sleeps in select() until a connection comes. OpenPort polls
+    its socket every 0.2 s on a thread of its own: with 1,000 servers per
+    fleet process that was 5,000 wake-ups a second under one interpreter
+    lock, which starved the emulated WinRM endpoints (the 2,000-server runs
+    timed out) and inflated the fleet's CPU figures.
+    """
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._serve, name="failover-ports", daemon=True)
+        self._thread.start()
+
+    def open(self, address: str) -> int:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, 0))
+        listener.listen(128)
+        listener.setblocking(False)
+        self._selector.register(listener, selectors.EVENT_READ)
+        return int(listener.getsockname()[1])
+
+    def _serve(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.fileobj is self._wake_read:
+                    return
+                listener = key.fileobj
+                assert isinstance(listener, socket.socket)
+                try:
+                    connection, _ = listener.accept()
+                    connection.close()
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._wake_write.send(b"x")
+        self._thread.join(timeout=5)
+        for key in list(self._selector.get_map().values()):
+            self._selector.unregister(key.fileobj)
+            key.fileobj.close()  # type: ignore[union-attr]
+        self._wake_write.close()
+
+
 class FleetSlice:
     """Some of the emulated Windows servers (server 2k-1 is the primary of relationship k),
     served in the process that builds this."""
@@ -155,6 +206,7 @@ class FleetSlice:
         self.latency, self.password, self.ca = latency, password, ca
         self.endpoints: list[WsmanEndpoint] = []
         self.peers: list[Any] = []
+        self.failover_ports = FailoverPorts()
 
     def start(self) -> list[dict[str, Any]]:
         try:
@@ -168,6 +220,7 @@ class FleetSlice:
         with ThreadPoolExecutor(max_workers=64) as pool:
             list(pool.map(lambda peer: peer.stop(), self.peers))
         self.peers.clear()
+        self.failover_ports.close()
 
     def _start(self, peer: Any) -> Any:
         peer.start()
@@ -177,7 +230,7 @@ class FleetSlice:
     def _server(self, index: int) -> dict[str, Any]:
         name = f"srv{index:04d}"
         host_address = address(index)
-        failover_port = self._start(OpenPort(host_address)).port
+        failover_port = self.failover_ports.open(host_address)
         pair = (index - 1) // 2
         primary = index % 2 == 1
         host = WindowsHost(
