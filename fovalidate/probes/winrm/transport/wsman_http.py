@@ -13,8 +13,9 @@ of pywinrm's `Transport` (whose request sending, its private
   trips included;
 - message encryption over http (pywinrm's `winrm.encryption.Encryption`,
   with the NTLM or Kerberos logon's keys); it never sends a message
-  unsealed over http. Once an NTLM logon seals, each message skips
-  requests' per-request session machinery (`SealedNtlmRequests`);
+  unsealed over http. (`WinRMSession` sends http + NTLM through
+  `direct_http` instead, without requests; the sealing code here then
+  serves Kerberos, and NTLM for whoever builds a WsmanHttp directly.)
 - what a 401 means (`auth.refusal`); over http, a logon the server forgot
   is set up again with new sealing keys and the message sent once more.
 """
@@ -27,7 +28,6 @@ from typing import Any
 
 import requests
 import requests.adapters
-import requests.structures
 import urllib3.exceptions
 from winrm.encryption import Encryption
 from winrm.exceptions import WinRMError, WinRMTransportError
@@ -78,56 +78,6 @@ class CountingAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, stream, timeout, verify, cert, proxies)
 
 
-class SealedNtlmRequests:
-    """Prepares the sealed messages of an NTLM logon over http, and sends them through the adapter.
-
-    requests' `Session.prepare_request` and `Session.send` merge settings,
-    cookies, auth and hooks for every request, and parse cookies out of
-    every answer: about a fifth of the client's CPU per message
-    (bench/winrm.py, profiled). Once the logon seals, none of it applies:
-    the headers are fixed (the session's, with the keep-alive NTLM needs),
-    NTLM authenticates the connection so no Authorization header is sent
-    (the handler adds one only before the logon), its response hook acts
-    only over https (channel binding), WinRM sets no cookies, and a
-    redirect is not a WinRM answer. So the request is built from the
-    session's headers and sent with the session's own adapter, which counts
-    it and applies the same timeouts.
-
-    pywinrm's `Encryption.prepare_encrypted_request(session, ...)` needs
-    only `prepare_request` of the session it is given: this object is
-    given in its place, and the sealing itself stays pywinrm's.
-    """
-
-    def __init__(self, session: requests.Session, endpoint: str):
-        self._session = session
-        # The URL exactly as requests would normalise it for the same endpoint.
-        self.url = session.prepare_request(requests.Request("POST", endpoint)).url or endpoint
-        headers: requests.structures.CaseInsensitiveDict[str] = requests.structures.CaseInsensitiveDict()
-        for name, value in session.headers.items():
-            headers[name] = value if isinstance(value, str) else value.decode("latin-1")
-        headers["Connection"] = "Keep-Alive"  # what NtlmAuth sets on every request
-        self._headers = headers
-        self._adapter = session.get_adapter(self.url)
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        prepared = requests.PreparedRequest()
-        prepared.method = "POST"
-        prepared.url = self.url
-        prepared.headers = self._headers.copy()
-        prepared.body = request.data
-        prepared.headers["Content-Length"] = str(len(request.data))
-        return prepared
-
-    def send(self, prepared: requests.PreparedRequest, timeouts: tuple[float, float]) -> requests.Response:
-        session = self._session
-        verify = True if session.verify is None else session.verify
-        response = self._adapter.send(
-            prepared, timeout=timeouts, verify=verify, cert=session.cert, proxies=session.proxies
-        )
-        _ = response.content  # read it all, as Session.send does: the connection goes back to the pool
-        return response
-
-
 class WsmanHttp:
     """Sends one server's WS-Management messages over HTTP(S); pywinrm's Protocol drives it.
 
@@ -155,7 +105,6 @@ class WsmanHttp:
         self._session: requests.Session | None = None
         self._can_seal = False
         self._sealing: Encryption | None = None
-        self._sealed_ntlm: SealedNtlmRequests | None = None
 
     def send_message(self, message: str | bytes) -> bytes:
         """Send one SOAP message and return the answer's (unsealed) body."""
@@ -170,7 +119,6 @@ class WsmanHttp:
             # forgotten (its connection was closed): log on again, which
             # sets up new sealing keys, and send the message once more.
             self._sealing = None
-            self._sealed_ntlm = None
             self._can_seal = authenticate(session, self._logon)
             self._start_sealing(session)
             return self._exchange(session, body)
@@ -178,7 +126,6 @@ class WsmanHttp:
     def close_session(self) -> None:
         session, self._session = self._session, None
         self._sealing = None
-        self._sealed_ntlm = None
         if session is not None:
             session.close()
 
@@ -214,32 +161,16 @@ class WsmanHttp:
             )
         self._post(session, session.prepare_request(requests.Request("POST", self.endpoint, data=None)))
         self._sealing = Encryption(session, self._logon.method)
-        if self._logon.method == "ntlm":
-            self._sealed_ntlm = SealedNtlmRequests(session, self.endpoint)
 
     def _exchange(self, session: requests.Session, body: bytes) -> bytes:
-        sealed_ntlm = self._sealed_ntlm
-        if sealed_ntlm is not None and self._sealing is not None:
-            # (pywinrm annotates the first argument as a Session; it calls only prepare_request on it.)
-            prepared = self._sealing.prepare_encrypted_request(sealed_ntlm, sealed_ntlm.url, body)  # type: ignore[arg-type]
-            return self._body(self._post(session, prepared, sealed_ntlm))
         if self._sealing is not None:
             prepared = self._sealing.prepare_encrypted_request(session, self.endpoint, body)
         else:
             prepared = session.prepare_request(requests.Request("POST", self.endpoint, data=body))
         return self._body(self._post(session, prepared))
 
-    def _post(
-        self,
-        session: requests.Session,
-        prepared: requests.PreparedRequest,
-        sealed_ntlm: SealedNtlmRequests | None = None,
-    ) -> requests.Response:
-        timeouts = self._link.request_timeouts()
-        if sealed_ntlm is not None:
-            response = sealed_ntlm.send(prepared, timeouts)
-        else:
-            response = session.send(prepared, timeout=timeouts)
+    def _post(self, session: requests.Session, prepared: requests.PreparedRequest) -> requests.Response:
+        response = session.send(prepared, timeout=self._link.request_timeouts())
         status = response.status_code
         if not 400 <= status < 600:  # what requests' raise_for_status() lets pass
             self._link.logged_on = True
