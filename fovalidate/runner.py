@@ -16,6 +16,7 @@ is reported as interrupted) and returns a report marked `interrupted`.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -25,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fovalidate import __version__
+from fovalidate import processes as gather_processes
 from fovalidate.check.interface import (
     AppliesTo,
     Check,
@@ -57,7 +59,8 @@ FactKey = tuple[str, str]
 @dataclass(frozen=True)
 class RunOptions:
     timeout: float = 5.0
-    workers: int = 0  # 0: one worker per probe task, up to MAX_WORKERS
+    workers: int = 0  # 0: one worker thread per probe task, up to MAX_WORKERS
+    processes: int = 0  # 0: one worker process per core when it pays (fovalidate.processes); 1: none
     options: dict[str, Any] = field(default_factory=dict)
     #: Probes that replace the registered one of their kind for this run
     #: (`check --facts`: the answer-file source provides the "winrm" kind).
@@ -141,9 +144,15 @@ def gather(
     context: ProbeContext,
     *,
     workers: int = 0,
+    processes: int = 0,
     progress: ProgressSink | None = None,
 ) -> tuple[dict[FactKey, FactResult], bool]:
-    """Gather facts concurrently. Returns (results, interrupted)."""
+    """Gather facts concurrently. Returns (results, interrupted).
+
+    `workers` threads per process (0: one per task, up to MAX_WORKERS);
+    `processes` for the probes that may run in worker processes (0: one per
+    core when there are enough of them, 1: none; see fovalidate.processes).
+    """
     progress = progress or ProgressSink()
     tasks = list(dict.fromkeys(needed))
     results: dict[FactKey, FactResult] = {}
@@ -154,37 +163,63 @@ def gather(
     context.progress = progress.update
     progress.planned([subject for _, subject in tasks], len(tasks))
 
-    pending: queue.Queue[FactKey] = queue.Queue()
-    done: queue.Queue[FactResult] = queue.Queue()
     # Longest chains of round trips first (stable, so ties keep plan order):
     # with 200 servers, starting the 3-sample NTP probes after 200 TCP connects
     # made the run ~25% slower (bench/scale.py).
-    for task in sorted(
+    ordered = sorted(
         tasks, key=lambda task: -_round_trips(instances[task[0]], subjects_by_name[task[1]], context)
-    ):
-        pending.put(task)
+    )
+    in_processes = [task for task in ordered if getattr(instances[task[0]], "gather_in_processes", False)]
+    process_count = gather_processes.process_count(processes, len(in_processes))
+    if not process_count:
+        in_processes = []
+    elsewhere = set(in_processes)
+    local = [task for task in ordered if task not in elsewhere]
 
     deadlines: dict[FactKey, float] = {}
+    done: queue.Queue[FactResult] = queue.Queue()
 
-    def work() -> None:
-        while not context.cancelled.is_set():
-            try:
-                kind, subject = pending.get_nowait()
-            except queue.Empty:
-                return
-            probe, target = instances[kind], subjects_by_name[subject]
-            deadlines[(kind, subject)] = time.monotonic() + _deadline(probe, target, context)
-            done.put(_run_probe(probe, kind, subject, target, context))
+    def started(key: FactKey) -> None:
+        deadlines[key] = time.monotonic() + _deadline(instances[key[0]], subjects_by_name[key[1]], context)
 
-    count = workers if workers > 0 else min(MAX_WORKERS, len(tasks))
+    def run_chunk(chunk: list[FactKey], send: gather_processes.Send) -> None:
+        # In a worker process (a forked copy of this one): the same threads, results over the pipe.
+        forward = type(progress).update is not ProgressSink.update
+        context.progress = (lambda subject, text: send(("progress", subject, text))) if forward else _quiet
+        finished: queue.Queue[FactResult] = queue.Queue()
+        _start_threads(
+            chunk,
+            instances,
+            subjects_by_name,
+            context,
+            workers,
+            lambda key: send(("started", key)),
+            finished,
+        )
+        try:
+            for _ in chunk:
+                send(("result", finished.get()))
+        except KeyboardInterrupt:
+            context.cancelled.set()
+            raise
+
+    forked: list[gather_processes.Worker] = []
     interrupted = False
     try:
+        if in_processes:
+            for kind, subject in in_processes:
+                _prepare(instances[kind], subjects_by_name[subject], context)
+            forked = gather_processes.start(gather_processes.split(in_processes, process_count), run_chunk)
+            for worker in forked:
+                threading.Thread(
+                    target=gather_processes.read,
+                    args=(worker, started, progress.update, done),
+                    name=f"{worker.process.name}-reader",
+                    daemon=True,
+                ).start()
         # Inside the try: starting hundreds of threads takes long enough for
         # a Ctrl-C to land here, and it must still give a partial report.
-        for index in range(min(count, len(tasks))):
-            # Daemon threads: an interrupted run must be able to exit while a
-            # probe still waits on a silent host.
-            threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
+        _start_threads(local, instances, subjects_by_name, context, workers, started, done)
         while len(results) < len(tasks):
             try:
                 result = done.get(timeout=0.2)
@@ -201,7 +236,52 @@ def gather(
         while not done.empty():  # keep what finished meanwhile
             result = done.get_nowait()
             results[(result.kind, result.subject)] = result
+    finally:
+        if forked:
+            gather_processes.stop(forked, wait=0.0 if interrupted else 1.0)
     return results, interrupted
+
+
+def _quiet(subject: str, text: str) -> None:
+    pass
+
+
+def _start_threads(
+    tasks: list[FactKey],
+    instances: dict[str, Probe[Any, Any]],
+    subjects_by_name: dict[str, Any],
+    context: ProbeContext,
+    workers: int,
+    started: Callable[[FactKey], None],
+    done: queue.Queue[FactResult],
+) -> None:
+    """Start the probe threads for `tasks`, each putting its FactResult on `done`."""
+    if not tasks:
+        return
+    pending: queue.Queue[FactKey] = queue.Queue()
+    for task in tasks:
+        pending.put(task)
+
+    def work() -> None:
+        while not context.cancelled.is_set():
+            try:
+                kind, subject = pending.get_nowait()
+            except queue.Empty:
+                return
+            started((kind, subject))
+            done.put(_run_probe(instances[kind], kind, subject, subjects_by_name[subject], context))
+
+    count = workers if workers > 0 else min(MAX_WORKERS, len(tasks))
+    for index in range(min(count, len(tasks))):
+        # Daemon threads: an interrupted run must be able to exit while a
+        # probe still waits on a silent host.
+        threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
+
+
+def _prepare(probe: Probe[Any, Any], subject: Any, context: ProbeContext) -> None:
+    # gather() meets the same problem again and reports it for this subject.
+    with contextlib.suppress(Exception):
+        probe.prepare(subject, context)
 
 
 def _expire(
@@ -353,7 +433,9 @@ def run(
         options=options.options,
         credentials=credentials or CredentialStore(),
     )
-    results, interrupted = gather(needed, probes, context, workers=options.workers, progress=progress)
+    results, interrupted = gather(
+        needed, probes, context, workers=options.workers, processes=options.processes, progress=progress
+    )
     results.update(skipped)
     findings, missing_probe_notices = evaluate_all(inventory, checks, results, options.options)
 

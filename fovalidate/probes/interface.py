@@ -83,6 +83,10 @@ class Probe(ABC, Generic[SubjectT, FactT]):
     subject: ClassVar[Literal["server", "relay"]] = "server"
     #: One line for `fovalidate checks` ("NTP query to each server").
     description: ClassVar[str] = ""
+    #: True when gathering costs enough CPU per subject that the runner should
+    #: spread the subjects over worker processes, one per core (fovalidate.processes).
+    #: The facts and FactErrors such a probe returns must be picklable.
+    gather_in_processes: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -104,6 +108,12 @@ class Probe(ABC, Generic[SubjectT, FactT]):
         probe should finish well within this.
         """
         return context.timeout * 6 + 10
+
+    def prepare(self, subject: SubjectT, context: ProbeContext) -> None:
+        """Called in the main process before worker processes start (only for
+        `gather_in_processes` probes): do here what must happen once, in the
+        parent, such as resolving a password, so that every worker inherits it.
+        """
 
     def round_trips(self, subject: SubjectT, context: ProbeContext) -> int:
         """About how many network round trips this probe makes one after another.

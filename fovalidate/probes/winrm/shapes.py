@@ -47,6 +47,7 @@ _WRAPPER_KEYS = frozenset(
         "readcount",
     }
 )
+_CIM_KEYS = frozenset({"cimclass", "ciminstanceproperties", "cimsystemproperties"})
 _DATE = re.compile(r"\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/")
 _TIMESPAN = re.compile(r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$")
 _FLATTENED = re.compile(r"^@\{(.*)\}$", re.DOTALL)
@@ -83,8 +84,11 @@ def unwrap(value: Any) -> Any:
     for _ in range(3):
         if not isinstance(value, dict):
             return value
-        keys = {k.lower() for k in value if isinstance(k, str)}
-        if "value" not in keys or not keys <= _WRAPPER_KEYS:
+        # all() stops at the first key that no wrapper has (a real record's first key,
+        # usually): this runs for every field read, so no set of every key is built.
+        if not all(not isinstance(k, str) or k.lower() in _WRAPPER_KEYS for k in value):
+            return value
+        if not any(isinstance(k, str) and k.lower() == "value" for k in value):
             return value
         value = next(v for k, v in value.items() if isinstance(k, str) and k.lower() == "value")
     return value
@@ -110,12 +114,10 @@ def as_record(value: Any) -> dict[str, Any] | None:
 
 def _cim_properties(value: dict[str, Any]) -> dict[str, Any] | None:
     """{"CimClass": ..., "CimInstanceProperties": "A = 1 B = \"x\""} flattened at the depth limit."""
-    keys = {k.lower() for k in value}
-    if "ciminstanceproperties" not in keys or not keys <= {
-        "cimclass",
-        "ciminstanceproperties",
-        "cimsystemproperties",
-    }:
+    # As in unwrap(): stop at the first key that is not one of these (JSON keys are strings).
+    if not all(k.lower() in _CIM_KEYS for k in value):
+        return None
+    if not any(k.lower() == "ciminstanceproperties" for k in value):
         return None
     raw = next(v for k, v in value.items() if k.lower() == "ciminstanceproperties")
     text = " ".join(str(item) for item in raw) if isinstance(raw, list) else str(raw or "")

@@ -11,7 +11,11 @@ concern has its own module:
 - `auth` and `ntlm`: how NTLM, Kerberos, Basic and client certificates log
   on over HTTP, and what a 401 means;
 - `wsman_http`: the HTTP requests pywinrm's Protocol sends, their
-  timeouts, and message encryption over http;
+  timeouts, and message encryption over http (through requests);
+- `direct_http`: the same for http + NTLM, the usual Windows setup, on one
+  socket without requests (a third of the CPU per server; bench/winrm.py);
+- `envelopes`: pywinrm's Protocol with its shell messages written from
+  templates (byte for byte what pywinrm sends, without xmltodict);
 - `certificates`: TLS and certificate inspection;
 - `errors`: a plain cause and fix for every failure, from one table.
 
@@ -38,8 +42,9 @@ What the transport promises, and where it is kept:
   with a cause and a fix that name the host; passwords never appear in any
   message (`errors`).
 
-Importing this package imports no HTTP library: `wsman_http`, `auth` and
-`ntlm` are loaded when the first session opens.
+Importing this package imports no HTTP library: `wsman_http`,
+`direct_http`, `envelopes`, `auth` and `ntlm` are loaded when the first
+session opens.
 """
 
 from fovalidate.probes.winrm.transport.credentials import resolve_password

@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 import requests
 import requests.auth
 from winrm.exceptions import InvalidCredentialsError
@@ -82,7 +85,14 @@ def _kerberos(session: requests.Session, logon: Logon) -> bool:
     return bool(getattr(auth, "winrm_encryption_available", False))
 
 
-def refusal(response: requests.Response, logon: Logon, *, logged_on: bool, had_body: bool) -> Exception:
+class HttpAnswer(Protocol):
+    """What `refusal` reads of an answer: a requests Response, or direct_http's Answer."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def refusal(response: HttpAnswer, logon: Logon, *, logged_on: bool, had_body: bool) -> Exception:
     """The exception for a 401 answer to a request (with a body or not) sent as `logon`."""
     offered = _offered_schemes(response.headers.get("WWW-Authenticate", ""))
     wanted = _SCHEMES.get(logon.method)

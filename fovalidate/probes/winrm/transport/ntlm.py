@@ -63,7 +63,7 @@ class NtlmAuth(requests.auth.AuthBase):
     """
 
     def __init__(self, username: str, password: str, *, channel_binding: bool):
-        self._template = _account_context(username, password)
+        self._template = account_context(username, password)
         self._channel_binding = channel_binding
         self._context: spnego.ContextProxy | None = None
         #: Set when the logon completes (see the module docstring).
@@ -74,7 +74,7 @@ class NtlmAuth(requests.auth.AuthBase):
         request.headers["Connection"] = "Keep-Alive"
         if self.session_security is None:
             self._context = self._template.new_context()
-            request.headers["Authorization"] = _header(self._context.step())
+            request.headers["Authorization"] = negotiate_header(self._context.step())
         request.register_hook("response", self._on_response)
         return request
 
@@ -82,14 +82,14 @@ class NtlmAuth(requests.auth.AuthBase):
         context = self._context
         if response.status_code != 401 or context is None:
             return response
-        challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
+        challenge = negotiate_token(response.headers.get("WWW-Authenticate", ""))
         if challenge is None and context.complete and self._channel_binding:
             # Logged on before, but this connection is new: log on again on it.
             context = self._context = self._template.new_context()
             response = _resend(response, kwargs, context.step())
             if response.status_code != 401:
                 return response
-            challenge = _negotiate_token(response.headers.get("WWW-Authenticate", ""))
+            challenge = negotiate_token(response.headers.get("WWW-Authenticate", ""))
         if challenge is None or context.complete:
             return response  # no challenge: the server refused NTLM (or this logon) outright
         bindings = None
@@ -104,7 +104,7 @@ class NtlmAuth(requests.auth.AuthBase):
 
 
 @functools.lru_cache(maxsize=64)
-def _account_context(username: str, password: str) -> spnego.ContextProxy:
+def account_context(username: str, password: str) -> spnego.ContextProxy:
     """A context that is never stepped: it holds the account's NTLM hashes for `new_context()`.
 
     A run over 200 servers usually has one account.
@@ -114,11 +114,11 @@ def _account_context(username: str, password: str) -> spnego.ContextProxy:
     )
 
 
-def _header(token: bytes | None) -> str:
+def negotiate_header(token: bytes | None) -> str:
     return f"Negotiate {base64.b64encode(token or b'').decode()}"
 
 
-def _negotiate_token(header: str) -> bytes | None:
+def negotiate_token(header: str) -> bytes | None:
     """The NTLM token in a WWW-Authenticate header (None: there is none)."""
     for part in header.split(","):
         scheme, _, value = part.strip().partition(" ")
@@ -135,7 +135,7 @@ def _resend(response: requests.Response, kwargs: dict[str, Any], token: bytes | 
     _ = response.content  # read it so the connection can be reused
     response.raw.release_conn()
     request = response.request.copy()
-    request.headers["Authorization"] = _header(token)
+    request.headers["Authorization"] = negotiate_header(token)
     answer = response.connection.send(request, **kwargs)
     answer.history.append(response)
     return answer

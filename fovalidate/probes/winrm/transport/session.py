@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -314,8 +315,7 @@ class WinRMSession:
         logon = check_logon(self.server, self._password)
         ca_file = trusted_ca_file(self.server)
 
-        from winrm.protocol import Protocol
-
+        from fovalidate.probes.winrm.transport.envelopes import TemplatedProtocol
         from fovalidate.probes.winrm.transport.wsman_http import WsmanHttp
 
         settings = self.settings
@@ -323,7 +323,7 @@ class WinRMSession:
         # Protocol builds a pywinrm Transport from the account arguments, which
         # checks them; that Transport is then replaced, so the HTTP settings
         # (CA file, certificate validation, encryption, proxies) are WsmanHttp's.
-        protocol = Protocol(
+        protocol = TemplatedProtocol(
             self.endpoint,
             transport=logon.method,
             username=logon.username,
@@ -339,6 +339,17 @@ class WinRMSession:
         validate = settings.server_cert_validation == "validate"
         # pywinrm annotates Protocol.transport as its own Transport class, but
         # Protocol calls only send_message() and close_session() on it.
+        if not https and logon.method == "ntlm" and os.environ.get("FOVALIDATE_DIRECT_HTTP") == "1":
+            # The usual Windows setup, and the one that needs the CPU saved (direct_http).
+            # NOT THE DEFAULT YET: direct_http does not yet tell a non-WinRM answer (an HTML
+            # page, a redirect, junk) apart the way wsman_http does (NotWinRM, issue 9 item 9),
+            # so it is opt-in until it does; BENCHMARKS.md says which figures used it.
+            from fovalidate.probes.winrm.transport.direct_http import DirectNtlmHttp
+
+            protocol.transport = DirectNtlmHttp(  # type: ignore[assignment]
+                self.endpoint, str(self.server.address), settings.effective_port, logon, self.link
+            )
+            return protocol
         protocol.transport = WsmanHttp(  # type: ignore[assignment]
             self.endpoint,
             logon,

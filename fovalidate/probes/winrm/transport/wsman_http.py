@@ -13,7 +13,9 @@ of pywinrm's `Transport` (whose request sending, its private
   trips included;
 - message encryption over http (pywinrm's `winrm.encryption.Encryption`,
   with the NTLM or Kerberos logon's keys); it never sends a message
-  unsealed over http;
+  unsealed over http. (`WinRMSession` sends http + NTLM through
+  `direct_http` instead, without requests; the sealing code here then
+  serves Kerberos, and NTLM for whoever builds a WsmanHttp directly.)
 - what a 401 means (`auth.refusal`); over http, a logon the server forgot
   is set up again with new sealing keys and the message sent once more;
 - answers no WinRM listener gives (`NotWinRM`): a redirect, a page or XML
