@@ -38,6 +38,10 @@ class Cause:
     MISSING_CREDENTIALS = "no password available"
     INTERRUPTED = "interrupted"
     UNEXPECTED = "unexpected error"
+    #: PowerShell runs in ConstrainedLanguage mode (AppLocker/WDAC) and the fact needs more.
+    CONSTRAINED_LANGUAGE = "constrained language mode"
+    #: A cmdlet the script needs does not exist for this account (module missing, restricted endpoint).
+    COMMAND_MISSING = "command not available"
 
 
 @dataclass(frozen=True)

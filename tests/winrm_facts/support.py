@@ -39,6 +39,8 @@ class Emulated:
     endpoint: WsmanEndpoint | None
     failover_port: int
     winrm: dict[str, Any]
+    #: "open", "refused" or "filtered": what a connect to the failover port meets
+    port_state: str = "open"
 
     def entry(self) -> dict[str, Any]:
         return {
@@ -118,7 +120,9 @@ class Estate:
             )
             settings["port"] = endpoint.port
         settings.update(winrm or {})
-        server = Emulated(name, host, endpoint, failover_port, settings)
+        server = Emulated(
+            name, host, endpoint, failover_port, settings, port if port in ("open", "filtered") else "refused"
+        )
         self.servers[name] = server
         return server
 

@@ -425,14 +425,32 @@ def test_script_errors_and_sections(matrix: CliRun) -> None:
     assert garbage["observed"]["excerpt"]
 
 
+def _silent_partners(estate: Estate, name: str) -> bool:
+    """Whether `name` connects to a partner whose failover port drops the SYN."""
+    partners = {
+        other
+        for relationship in estate.relationships
+        for one, other in (
+            (relationship["primary"], relationship["partner"]),
+            (relationship["partner"], relationship["primary"]),
+        )
+        if one == name
+    }
+    return any(estate.servers[other].port_state == "filtered" for other in partners)
+
+
 def test_requests_per_server_and_scripts_read_only(matrix: CliRun, estate: Estate) -> None:
     """The full fact set costs at most 10 HTTP requests per server, and the
-    scripts the hosts received pass the read-only allow-list."""
+    scripts the hosts received pass the read-only allow-list. A server whose
+    partner does not answer runs its dhcp script for the whole partner connect
+    timeout (5 s): the client asks again after each OperationTimeout (1 s
+    here), one more Receive each time."""
     counted = 0
     for server in estate.servers.values():
         if server.endpoint is None or server.endpoint.fault or server.host.faults:
             continue
-        assert server.endpoint.requests <= 10, (
+        limit = 10 + (5 if _silent_partners(estate, server.name) else 0)
+        assert server.endpoint.requests <= limit, (
             server.name,
             server.endpoint.requests,
             server.endpoint.operations,

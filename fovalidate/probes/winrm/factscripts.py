@@ -92,6 +92,7 @@ ALIASES = {
     "Where-Object": "?",
     "Select-Object": "select",
     "-ErrorAction SilentlyContinue": "-EA 0",
+    "-WarningAction SilentlyContinue": "-WA 0",
 }
 _ALIAS_PATTERN = re.compile(
     "|".join(rf"(?<![\w-]){re.escape(long)}(?![\w-])" for long in sorted(ALIASES, key=len, reverse=True))
@@ -229,18 +230,36 @@ def host_script() -> FactScript:
     return render("host")
 
 
+#: The dhcp script's connect regions: .NET TcpClient (FullLanguage mode only)
+#: and Test-NetConnection (the fallback in Constrained Language Mode). Only
+#: one of them is sent, which keeps the script within the command line.
+TCPCLIENT_REGIONS = ("tcpclient-start", "tcpclient-collect")
+TEST_NETCONNECTION_REGION = "test-netconnection"
+
+
 def dhcp_script(
-    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]], timeout: float, *, with_dhcp: bool = True
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
+    timeout: float,
+    *,
+    with_dhcp: bool = True,
+    constrained: bool = False,
 ) -> FactScript:
+    """The dhcp script for `partners`; `constrained`: the host runs PowerShell
+    in ConstrainedLanguage mode, so the connects use Test-NetConnection."""
+    without: tuple[str, ...] = () if with_dhcp else ("dhcp-config",)
+    without += TCPCLIENT_REGIONS if constrained else (TEST_NETCONNECTION_REGION,)
     return render(
         "dhcp",
         {"PARTNERS": partner_list(partners), "TIMEOUT_MS": timeout_milliseconds(timeout)},
-        without=() if with_dhcp else ("dhcp-config",),
+        without=without,
     )
 
 
 def fact_scripts(
-    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]], connect_timeout: float
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
+    connect_timeout: float,
+    *,
+    constrained: bool = False,
 ) -> tuple[FactScript, ...]:
     """Every script of the full fact set, in sending order.
 
@@ -248,24 +267,36 @@ def fact_scripts(
     for one command line gets extra connect-only runs of it for the rest of
     its partners (each run connects to its own share, all within one timeout).
     """
+    return (host_script(), *dhcp_scripts(partners, connect_timeout, constrained=constrained))
+
+
+def dhcp_scripts(
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
+    connect_timeout: float,
+    *,
+    constrained: bool = False,
+) -> tuple[FactScript, ...]:
+    """The dhcp script run(s) of a full fact set (see `fact_scripts`)."""
     pending = list(dict.fromkeys((str(ipaddress.IPv4Address(str(a))), int(p)) for a, p in partners))
-    scripts = [host_script()]
+    scripts = []
     with_dhcp = True
     while True:
-        count = _fitting(pending, connect_timeout, with_dhcp)
-        scripts.append(dhcp_script(pending[:count], connect_timeout, with_dhcp=with_dhcp))
+        count = _fitting(pending, connect_timeout, with_dhcp, constrained)
+        scripts.append(
+            dhcp_script(pending[:count], connect_timeout, with_dhcp=with_dhcp, constrained=constrained)
+        )
         pending = pending[count:]
         with_dhcp = False
         if not pending:
             return tuple(scripts)
 
 
-def _fitting(partners: list[tuple[str, int]], timeout: float, with_dhcp: bool) -> int:
+def _fitting(partners: list[tuple[str, int]], timeout: float, with_dhcp: bool, constrained: bool) -> int:
     """How many of `partners` fit into one dhcp script (at least one)."""
     count = len(partners)
-    while count > 1 and command_line_length(dhcp_script(partners[:count], timeout, with_dhcp=with_dhcp)) > (
-        MAX_COMMAND_LINE
-    ):
+    while count > 1 and command_line_length(
+        dhcp_script(partners[:count], timeout, with_dhcp=with_dhcp, constrained=constrained)
+    ) > (MAX_COMMAND_LINE):
         count -= 1
     return count
 

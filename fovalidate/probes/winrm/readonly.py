@@ -94,6 +94,7 @@ STATIC_MEMBERS = frozenset(
         ("math", "round"),
         ("math", "abs"),
         ("regex", "replace"),
+        ("regex", "matches"),
         ("diagnostics.process", "getcurrentprocess"),
     }
 )
@@ -108,6 +109,7 @@ INSTANCE_METHODS = frozenset(
         "close",
         "dispose",
         "split",
+        "replace",
         "trim",
         "trimend",
         "tolower",
@@ -120,7 +122,19 @@ INSTANCE_METHODS = frozenset(
 )
 
 CAST_TYPES = frozenset(
-    {"string", "int", "long", "bool", "double", "char", "pscustomobject", "datetime", "regex", "array"}
+    {
+        "string",
+        "int",
+        "long",
+        "bool",
+        "double",
+        "char",
+        "byte",
+        "pscustomobject",
+        "datetime",
+        "regex",
+        "array",
+    }
 )
 
 
