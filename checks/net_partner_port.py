@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fovalidate_checks import references as ref
-from fovalidate_checks.windows import RULE_IN, unavailable, windows
+from fovalidate_checks.windows import RULE_IN, RULE_OUT, unavailable, windows
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.findings import Finding, Status
+from fovalidate.inventory.model import Relationship, Server
 from fovalidate.probes.interface import FactUnavailable, FactView
+from fovalidate.probes.winrm.errors import constrained_language_fix
+from fovalidate.probes.winrm.facts import DEFAULT_FAILOVER_PORT, PartnerConnect
+
+#: Windows reports a refused connect only after retrying the SYN for about 2 s
+#: (2002-2011 ms measured; windows-dhcp-failover.md §10). A wait up to this
+#: long cannot tell "nothing listens" from "no answer".
+REFUSAL_TAKES_MS = 2500
 
 
 class PartnerPortReachable(Check):
@@ -21,8 +29,7 @@ class PartnerPortReachable(Check):
     647. Either server can be the primary of some relationship, so both
     directions must work. Over WinRM, fovalidate makes each partner open a
     TCP connection to the other's address and configured failover port
-    (`failover_port` in the inventory; .NET TcpClient with a timeout, because
-    Server 2012 has no Test-NetConnection) and tells the outcomes apart:
+    (`failover_port` in the inventory) and tells the outcomes apart:
 
     - open: the connection was accepted (PASS);
     - refused: the path and the firewalls let it through but nothing listens
@@ -30,21 +37,40 @@ class PartnerPortReachable(Check):
       exists is not documented (UNCONFIRMED), so this is inconclusive, not a
       failure;
     - timed out: something drops the packets: the partner's inbound rule
-      Microsoft-Windows-DHCP-Failover-TCP-In, this server's outbound policy,
-      or a network firewall between them (FAIL);
+      Microsoft-Windows-DHCP-Failover-TCP-In, a network firewall between
+      them, or a rule on the way (FAIL);
+    - access denied: this server's own outbound firewall refused the
+      connection at once (Windows reports WSAEACCES, not a timeout) (FAIL);
     - unreachable: no route, or a firewall rejected the connection (FAIL).
 
-    It also warns when the partner's DhcpFailoverPort registry value differs
-    from the port the inventory gives it. Windows reports a refused
-    connection only after retrying for about a second, so keep --timeout at
-    2 s or more against real servers.
+    How long the server waits is the inventory's `partner_connect_timeout`
+    (default 5 s, independent of --timeout). Windows sends the SYN again
+    after each reset and reports a refused connection only after about 2 s,
+    so with a wait of 2.5 s or less a timeout may be a refusal: that is a
+    WARN, not a FAIL.
+
+    Where PowerShell runs in ConstrainedLanguage mode (AppLocker or WDAC),
+    .NET TcpClient is not allowed and the server uses Test-NetConnection
+    (Windows Server 2012 R2 and later). It only says whether the connection
+    worked, so a failure there is a WARN (refused and filtered cannot be told
+    apart); on Server 2012 in that mode the connection cannot be tested at
+    all (ERROR naming the cause).
+
+    It also reports the partner's DhcpFailoverPort registry value, once
+    per server: when it is set, a WARN that says its registry type and that
+    whether the DHCP Server service honours it is UNCONFIRMED, with the way
+    to see which port the service listens on; when it is not set, a WARN if
+    the inventory gives another port than 647. The port is reported here
+    because this is the check that asks "can the partners reach each other's
+    failover port": which port that is comes first.
 
     Impact: without this connection the relationship stays in
     "Communication Interrupted": leases are not replicated and the
     partner cannot safely take over.
 
     Fix: on the partner, `Enable-NetFirewallRule -Name
-    Microsoft-Windows-DHCP-Failover-TCP-In`; open TCP 647 (or the
+    Microsoft-Windows-DHCP-Failover-TCP-In`; on this server, allow outbound
+    TCP 647 (Microsoft-Windows-DHCP-Failover-TCP-Out); open TCP 647 (or the
     configured port) in both directions in network firewalls.
 
     References: DHCP Failover Communications; [MS-DHCPF] 2.1.
@@ -77,89 +103,206 @@ class PartnerPortReachable(Check):
                     subject=subject,
                 )
                 continue
-            observed = {
-                "from": source.name,
-                "to": destination.name,
-                "address": str(destination.address),
-                "port": destination.failover_port,
-                "result": connect.result,
-                "socket_error": connect.raw,
-                "detail": connect.detail,
-            }
-            if connect.result == "open":
-                yield self.finding(
-                    target,
-                    Status.PASS,
-                    f"{source.name} connects to {destination.name} on TCP {endpoint}",
-                    observed=observed,
-                    expected="open",
-                    subject=subject,
-                )
-            elif connect.result == "refused":
-                yield self.finding(
-                    target,
-                    Status.WARN,
-                    f"{destination.name} refused the connection from {source.name} on TCP {endpoint}: the "
-                    "path "
-                    "is open but nothing listens (possibly normal before the first relationship exists)",
-                    observed=observed,
-                    expected="open",
-                    remediation=f"check that the DHCP Server service runs on {destination.name} and that its "
-                    "DhcpFailoverPort registry value matches failover_port in the inventory",
-                    subject=subject,
-                )
-            elif connect.result == "timeout":
-                yield self.finding(
-                    target,
-                    Status.FAIL,
-                    f"{source.name} gets no answer from {destination.name} on TCP {endpoint}: a firewall "
-                    "drops the packets",
-                    observed=observed,
-                    expected="open",
-                    remediation=f"on {destination.name}: `Enable-NetFirewallRule -Name {RULE_IN}`; allow TCP "
-                    f"{destination.failover_port} from {source.address} to {destination.address} in network "
-                    "firewalls",
-                    subject=subject,
-                )
-            elif connect.result == "unreachable":
-                yield self.finding(
-                    target,
-                    Status.FAIL,
-                    f"{source.name} cannot reach {destination.name} on TCP {endpoint} ({connect.raw}): "
-                    "no route, or a firewall rejects the connection",
-                    observed=observed,
-                    expected="open",
-                    remediation=f"check routing and firewalls between {source.name} and {destination.name}",
-                    subject=subject,
-                )
-            else:
-                yield self.finding(
-                    target,
-                    Status.ERROR,
-                    f"{source.name} could not try a connection to {endpoint}: "
-                    f"{connect.detail or connect.raw}",
-                    observed=observed,
-                    expected="open",
-                    remediation=f"run `Test-NetConnection {destination.address} -Port "
-                    f"{destination.failover_port}` on {source.name} to see why",
-                    subject=subject,
-                )
+            yield self._connect_finding(target, source, destination, connect, subject)
         for server in target.servers:
-            try:
-                win = windows(facts, server)
-                setting = win.require(win.failover_port)
-            except FactUnavailable:
-                continue  # reported above, or by firewall.failover-rules
-            if setting.effective != server.failover_port:
-                shown = setting.value if setting.value is not None else "not set (647)"
+            if _first_relationship(server, context) not in (None, target.relationship):
+                continue  # reported with the first relationship that names the server
+            yield from self._port_setting(target, server, facts)
+
+    def _connect_finding(
+        self,
+        target: RelationshipTarget,
+        source: Server,
+        destination: Server,
+        connect: PartnerConnect,
+        subject: str,
+    ) -> Finding:
+        port = destination.failover_port
+        endpoint = f"{destination.address}:{port}"
+        observed: dict[str, object] = {
+            "from": source.name,
+            "to": destination.name,
+            "address": str(destination.address),
+            "port": port,
+            "result": connect.result,
+            "socket_error": connect.raw,
+            "detail": connect.detail,
+        }
+        if connect.timeout_ms is not None:
+            observed["connect_timeout_ms"] = connect.timeout_ms
+        if connect.elapsed_ms is not None:
+            observed["elapsed_ms"] = connect.elapsed_ms
+        by_hand = (
+            f"on {source.name}, time `Test-NetConnection {destination.address} -Port {port}`: about 2 s "
+            "means nothing listens (refused), about 21 s means a firewall drops the packets"
+        )
+        if connect.result == "open":
+            return self.finding(
+                target,
+                Status.PASS,
+                f"{source.name} connects to {destination.name} on TCP {endpoint}",
+                observed=observed,
+                expected="open",
+                subject=subject,
+            )
+        if connect.result == "refused":
+            return self.finding(
+                target,
+                Status.WARN,
+                f"{destination.name} refused the connection from {source.name} on TCP {endpoint}: the path "
+                "is open but nothing listens (possibly normal before the first relationship exists)",
+                observed=observed,
+                expected="open",
+                remediation=f"check that the DHCP Server service runs on {destination.name} and that its "
+                "DhcpFailoverPort registry value matches failover_port in the inventory",
+                subject=subject,
+            )
+        if (
+            connect.result == "timeout"
+            and connect.timeout_ms is not None
+            and (connect.timeout_ms <= REFUSAL_TAKES_MS)
+        ):
+            return self.finding(
+                target,
+                Status.WARN,
+                f"{source.name} got no answer from {destination.name} on TCP {endpoint} within "
+                f"{connect.timeout_ms / 1000:g} s; Windows reports a refused connection only after about "
+                "2 s, so this may be a firewall dropping the packets or nothing listening",
+                observed=observed,
+                expected="open",
+                remediation=f"set partner_connect_timeout to 5s or more for {source.name} in the inventory "
+                "(it is independent of --timeout) and run again",
+                subject=subject,
+            )
+        if connect.result == "timeout":
+            return self.finding(
+                target,
+                Status.FAIL,
+                f"{source.name} gets no answer from {destination.name} on TCP {endpoint}: a firewall "
+                "drops the packets",
+                observed=observed,
+                expected="open",
+                remediation=f"on {destination.name}: `Enable-NetFirewallRule -Name {RULE_IN}`; allow TCP "
+                f"{port} from {source.address} to {destination.address} in network firewalls",
+                subject=subject,
+            )
+        if connect.result == "denied":
+            return self.finding(
+                target,
+                Status.FAIL,
+                f"{source.name}'s own firewall refuses the outbound connection to {destination.name} on TCP "
+                f"{endpoint} (AccessDenied, WSAEACCES: refused at once, before any packet left)",
+                observed=observed,
+                expected="open",
+                remediation=f"on {source.name}: allow outbound TCP {port} to {destination.address} "
+                f"(`Enable-NetFirewallRule -Name {RULE_OUT}`, or the GPO that sets the outbound rules); "
+                "an outbound Block rule wins over any allow rule: list them with `Get-NetFirewallRule "
+                "-Direction Outbound -Action Block -PolicyStore ActiveStore`",
+                subject=subject,
+            )
+        if connect.result == "failed":
+            after = f" after {connect.elapsed_ms / 1000:.1f} s" if connect.elapsed_ms is not None else ""
+            return self.finding(
+                target,
+                Status.WARN,
+                f"{source.name} could not connect to {destination.name} on TCP {endpoint}{after}, and cannot "
+                "say why: PowerShell runs in ConstrainedLanguage mode there, so the test used "
+                "Test-NetConnection, which does not tell 'nothing listens' from 'a firewall drops it'",
+                observed=observed,
+                expected="open",
+                remediation=f"{by_hand}; or: {constrained_language_fix(source.name, 'the connection')}",
+                subject=subject,
+            )
+        if connect.result == "skipped":
+            return self.finding(
+                target,
+                Status.WARN,
+                f"{source.name} did not test the connection to {destination.name} on TCP {endpoint}: "
+                "PowerShell runs in ConstrainedLanguage mode there, Test-NetConnection tests one partner "
+                "after the other without a timeout, and the partner connect timeout was used up",
+                observed=observed,
+                expected="open",
+                remediation=f"{by_hand}; or raise partner_connect_timeout for {source.name} in the inventory",
+                subject=subject,
+            )
+        if connect.result == "unreachable":
+            return self.finding(
+                target,
+                Status.FAIL,
+                f"{source.name} cannot reach {destination.name} on TCP {endpoint} ({connect.raw}): "
+                "no route, or a firewall rejects the connection",
+                observed=observed,
+                expected="open",
+                remediation=f"check routing and firewalls between {source.name} and {destination.name}",
+                subject=subject,
+            )
+        return self.finding(
+            target,
+            Status.ERROR,
+            f"{source.name} could not try a connection to {endpoint}: {connect.detail or connect.raw}",
+            observed=observed,
+            expected="open",
+            remediation=f"run `Test-NetConnection {destination.address} -Port {port}` on {source.name} to "
+            "see why",
+            subject=subject,
+        )
+
+    def _port_setting(self, target: RelationshipTarget, server: Server, facts: FactView) -> Iterator[Finding]:
+        """The server's DhcpFailoverPort registry value against the inventory's failover_port."""
+        try:
+            win = windows(facts, server)
+            setting = win.require(win.failover_port)
+        except FactUnavailable:
+            return  # reported above, or by firewall.failover-rules
+        subject = f"port of {server.name}"
+        observed: dict[str, object] = {
+            "registry": setting.value if setting.value is not None else (setting.raw or None),
+            "registry_type": setting.registry_type if setting.overridden else None,
+            "inventory": server.failover_port,
+        }
+        if not setting.overridden:
+            if server.failover_port != DEFAULT_FAILOVER_PORT:
                 yield self.finding(
                     target,
                     Status.WARN,
-                    f"{server.name}'s DhcpFailoverPort registry value is {shown}, but the inventory "
-                    f"gives failover_port {server.failover_port}",
-                    observed={"registry": setting.value, "inventory": server.failover_port},
+                    f"{server.name}'s DhcpFailoverPort registry value is not set (the service uses "
+                    f"{DEFAULT_FAILOVER_PORT}), but the inventory gives failover_port {server.failover_port}",
+                    observed=observed,
                     expected=server.failover_port,
-                    remediation=f"set failover_port: {setting.effective} for {server.name} in the inventory "
-                    "(or change the registry value on both partners)",
-                    subject=f"port of {server.name}",
+                    remediation=f"set failover_port: {DEFAULT_FAILOVER_PORT} for {server.name} in the "
+                    "inventory (or set the registry value on both partners)",
+                    subject=subject,
                 )
+            return
+        shown = str(setting.value) if setting.value is not None else repr(setting.raw)
+        differs = (
+            f"; the inventory gives failover_port {server.failover_port}"
+            if setting.value != server.failover_port
+            else ""
+        )
+        ports = ",".join(
+            dict.fromkeys(str(p) for p in (setting.value, DEFAULT_FAILOVER_PORT, server.failover_port) if p)
+        )
+        yield self.finding(
+            target,
+            Status.WARN,
+            f"{server.name}'s DhcpFailoverPort registry value is {shown} ({setting.registry_type}); whether "
+            "the DHCP Server service uses it is not documented (UNCONFIRMED: one reading of the service asks "
+            f"for 2 bytes, so a REG_DWORD may be ignored and the service stay on {DEFAULT_FAILOVER_PORT})"
+            f"{differs}",
+            observed=observed,
+            expected=DEFAULT_FAILOVER_PORT,
+            remediation=f"after the DHCP Server service on {server.name} has restarted, see which port it "
+            f"listens on: `Get-NetTCPConnection -State Listen -LocalPort {ports}` (before the first "
+            "relationship it may listen on none); give that port as failover_port in the inventory, and "
+            "keep the firewall open for both ports until then",
+            subject=subject,
+        )
+
+
+def _first_relationship(server: Server, context: CheckContext) -> Relationship | None:
+    """The first inventory relationship that names `server` (None when the context has none)."""
+    for relationship in context.all_relationships:
+        if server.name in (relationship.primary, relationship.partner):
+            return relationship
+    return None

@@ -256,6 +256,8 @@ class WindowsHost:
     conflict_detection_attempts: int = 0
     domain: str | None = "corp.example.test"
     authorized: bool = True
+    #: IsAuthorized as Get-DhcpServerSetting reports it (None: the same as `authorized`)
+    is_authorized: bool | None = None
     #: other servers listed by Get-DhcpServerInDC: (dns name, address)
     other_authorized: tuple[tuple[str, str], ...] = ()
     #: cmdlets that fail with "not recognized" / "Access is denied" on this host
@@ -569,7 +571,8 @@ class WindowsHost:
             answer["Failover"] = self._section_error("Get-DhcpServerv4Failover") or self._failover(raw)
             answer["Setting"] = self._section_error("Get-DhcpServerSetting") or {
                 "ConflictDetectionAttempts": self.conflict_detection_attempts,
-                "IsAuthorized": self.authorized and self.domain is not None,
+                "IsAuthorized": (self.authorized if self.is_authorized is None else self.is_authorized)
+                and self.domain is not None,
                 "IsDomainJoined": self.domain is not None,
             }
         else:
