@@ -41,6 +41,8 @@ class Emulated:
     winrm: dict[str, Any]
     #: "open", "refused" or "filtered": what a connect to the failover port meets
     port_state: str = "open"
+    #: more inventory settings for this server (partner_connect_timeout, ...)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def entry(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Emulated:
             "address": self.host.address,
             "failover_port": self.failover_port,
             "winrm": self.winrm,
+            **self.settings,
         }
 
 
@@ -76,9 +79,11 @@ class Estate:
         enabled: bool = True,
         winrm: dict[str, Any] | None = None,
         latency: float = 0.0,
+        inventory: dict[str, Any] | None = None,
         **state: Any,
     ) -> Emulated:
-        """Start one emulated server; `state` sets WindowsHost fields."""
+        """Start one emulated server; `state` sets WindowsHost fields, `inventory` more of its
+        inventory settings."""
         address = self.next_address()
         if port == "open":
             failover_port = self._start(OpenPort(address)).port
@@ -121,7 +126,13 @@ class Estate:
             settings["port"] = endpoint.port
         settings.update(winrm or {})
         server = Emulated(
-            name, host, endpoint, failover_port, settings, port if port in ("open", "filtered") else "refused"
+            name,
+            host,
+            endpoint,
+            failover_port,
+            settings,
+            port if port in ("open", "filtered") else "refused",
+            dict(inventory or {}),
         )
         self.servers[name] = server
         return server
