@@ -287,15 +287,14 @@ class PartnerPortReachable(Check):
             target,
             Status.WARN,
             f"{server.name}'s DhcpFailoverPort registry value is {shown} ({setting.registry_type}); whether "
-            "the DHCP Server service uses it is not documented (UNCONFIRMED: one reading of the service asks "
-            f"for 2 bytes, so a REG_DWORD may be ignored and the service stay on {DEFAULT_FAILOVER_PORT})"
-            f"{differs}",
+            "the DHCP Server service uses it is UNCONFIRMED (the service may read only 2 bytes and ignore a "
+            f"REG_DWORD, staying on {DEFAULT_FAILOVER_PORT}){differs}",
             observed=observed,
             expected=DEFAULT_FAILOVER_PORT,
-            remediation=f"after the DHCP Server service on {server.name} has restarted, see which port it "
+            remediation=f"once the DHCP Server service on {server.name} has restarted, see the port it "
             f"listens on: `Get-NetTCPConnection -State Listen -LocalPort {ports}` (before the first "
-            "relationship it may listen on none); give that port as failover_port in the inventory, and "
-            "keep the firewall open for both ports until then",
+            "relationship it may listen on none); use that port as failover_port, and keep both ports open "
+            "until then",
             subject=subject,
         )
 

@@ -27,6 +27,13 @@ The scenario is a small estate with some typical mistakes:
   (FAIL, with the Enable-NetFirewallRule fix; its partner cannot reach it);
   win22-dhcp runs 2022 over HTTPS (a test CA made in the demo folder) and
   still holds a copy of one of the scopes (FAIL);
+- branch3-standby: branch3-dhcp runs Windows Server 2012 under an AppLocker
+  policy, so PowerShell runs in ConstrainedLanguage mode there. Every fact
+  is still read (the scripts stay within that mode), except its connection
+  test to dhcp1: .NET TcpClient is refused in that mode and 2012 has no
+  Test-NetConnection, so net.partner-port reports that one fact as an ERROR
+  with the cause ("PowerShell runs in ConstrainedLanguage mode on
+  branch3-dhcp") and the fix;
 - dr-standby: the disaster-recovery server's WinRM listener rejects the
   account (HTTP 401), so every check that needs its Windows facts is an
   ERROR ("could not check ... credentials rejected") while its NTP, DNS and
@@ -173,6 +180,19 @@ SERVERS = (
         windows=(("scopes", [ScopeState("10.61.0.0/24", name="left over from split scope")]),),
     ),
     DemoServer(
+        "branch3-dhcp",
+        9,
+        -0.8,
+        "open",
+        "ok",
+        "branch3",
+        release="2012",
+        windows=(
+            ("scopes", [ScopeState("10.80.0.0/24", name="Branch 3 clients")]),
+            ("language_mode", "ConstrainedLanguage"),
+        ),
+    ),
+    DemoServer(
         "dr-dhcp",
         8,
         0.4,
@@ -206,6 +226,13 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
     {
         "name": "branch2-standby",
         "primary": "branch2-dhcp",
+        "partner": "dhcp1",
+        "mode": "hot-standby",
+        "scopes": "all",
+    },
+    {
+        "name": "branch3-standby",
+        "primary": "branch3-dhcp",
         "partner": "dhcp1",
         "mode": "hot-standby",
         "scopes": "all",

@@ -21,8 +21,16 @@ def test_demo_windows_findings(cli) -> None:
     skew = run.finding("time.skew", "branch2-standby")
     assert skew["observed"]["methods"] == {"branch2-dhcp": "winrm", "dhcp1": "ntp"}
     assert run.finding("time.skew", "win-pair")["observed"]["method"] == "winrm"
-    errors = [f for f in run.findings() if f["status"] == "error"]
-    # Only dr-dhcp's WinRM listener rejects the account; every ERROR says so, nothing else errs.
+    # branch3-dhcp runs PowerShell in ConstrainedLanguage mode on Server 2012: every fact is
+    # read except its connection test, which is reported with that cause.
+    clm = run.finding("net.partner-port", "branch3-standby branch3-dhcp -> dhcp1")
+    assert clm["status"] == "error" and clm["observed"]["cause"] == "constrained language mode"
+    assert "PowerShell runs in ConstrainedLanguage mode on branch3-dhcp" in clm["message"]
+    assert "FullLanguage" in clm["remediation"]
+    assert statuses[("dhcp.service", "branch3-dhcp")] == "pass"
+    assert statuses[("net.partner-port", "branch3-standby dhcp1 -> branch3-dhcp")] == "pass"
+    errors = [f for f in run.findings() if f["status"] == "error" and f != clm]
+    # Otherwise only dr-dhcp's WinRM listener rejects the account; every ERROR says so.
     assert errors, "dr-dhcp's rejected logon must show as ERROR findings"
     for finding in errors:
         assert "dr-dhcp" in finding["message"] and "credentials rejected" in finding["message"], finding
