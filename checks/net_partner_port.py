@@ -239,7 +239,8 @@ class PartnerPortReachable(Check):
         return self.finding(
             target,
             Status.ERROR,
-            f"{source.name} could not try a connection to {endpoint}: {connect.detail or connect.raw}",
+            f"{source.name} could not try a connection to {endpoint}: "
+            f"{connect.detail or connect.raw or 'the server reported no reason'}",
             observed=observed,
             expected="open",
             remediation=f"run `Test-NetConnection {destination.address} -Port {port}` on {source.name} to "
