@@ -9,10 +9,10 @@ from fovalidate_checks.windows import RULE_IN, RULE_OUT, unavailable, windows
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.findings import Finding, Status
-from fovalidate.inventory.model import Relationship, Server
+from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import FactUnavailable, FactView
 from fovalidate.probes.winrm.errors import constrained_language_fix
-from fovalidate.probes.winrm.facts import DEFAULT_FAILOVER_PORT, PartnerConnect
+from fovalidate.probes.winrm.facts import PartnerConnect
 
 #: Windows reports a refused connect only after retrying the SYN for about 2 s
 #: (2002-2011 ms measured; windows-dhcp-failover.md §10). A wait up to this
@@ -56,13 +56,8 @@ class PartnerPortReachable(Check):
     apart); on Server 2012 in that mode the connection cannot be tested at
     all (ERROR naming the cause).
 
-    It also reports the partner's DhcpFailoverPort registry value, once
-    per server: when it is set, a WARN that says its registry type and that
-    whether the DHCP Server service honours it is UNCONFIRMED, with the way
-    to see which port the service listens on; when it is not set, a WARN if
-    the inventory gives another port than 647. The port is reported here
-    because this is the check that asks "can the partners reach each other's
-    failover port": which port that is comes first.
+    The DhcpFailoverPort registry value (which port the service may really
+    use) is reported by dhcp.failover-port.
 
     Impact: without this connection the relationship stays in
     "Communication Interrupted": leases are not replicated and the
@@ -104,10 +99,6 @@ class PartnerPortReachable(Check):
                 )
                 continue
             yield self._connect_finding(target, source, destination, connect, subject)
-        for server in target.servers:
-            if _first_relationship(server, context) not in (None, target.relationship):
-                continue  # reported with the first relationship that names the server
-            yield from self._port_setting(target, server, facts)
 
     def _connect_finding(
         self,
@@ -247,62 +238,3 @@ class PartnerPortReachable(Check):
             "see why",
             subject=subject,
         )
-
-    def _port_setting(self, target: RelationshipTarget, server: Server, facts: FactView) -> Iterator[Finding]:
-        """The server's DhcpFailoverPort registry value against the inventory's failover_port."""
-        try:
-            win = windows(facts, server)
-            setting = win.require(win.failover_port)
-        except FactUnavailable:
-            return  # reported above, or by firewall.failover-rules
-        subject = f"port of {server.name}"
-        observed: dict[str, object] = {
-            "registry": setting.value if setting.value is not None else (setting.raw or None),
-            "registry_type": setting.registry_type if setting.overridden else None,
-            "inventory": server.failover_port,
-        }
-        if not setting.overridden:
-            if server.failover_port != DEFAULT_FAILOVER_PORT:
-                yield self.finding(
-                    target,
-                    Status.WARN,
-                    f"{server.name}'s DhcpFailoverPort registry value is not set (the service uses "
-                    f"{DEFAULT_FAILOVER_PORT}), but the inventory gives failover_port {server.failover_port}",
-                    observed=observed,
-                    expected=server.failover_port,
-                    remediation=f"set failover_port: {DEFAULT_FAILOVER_PORT} for {server.name} in the "
-                    "inventory (or set the registry value on both partners)",
-                    subject=subject,
-                )
-            return
-        shown = str(setting.value) if setting.value is not None else repr(setting.raw)
-        differs = (
-            f"; the inventory gives failover_port {server.failover_port}"
-            if setting.value != server.failover_port
-            else ""
-        )
-        ports = ",".join(
-            dict.fromkeys(str(p) for p in (setting.value, DEFAULT_FAILOVER_PORT, server.failover_port) if p)
-        )
-        yield self.finding(
-            target,
-            Status.WARN,
-            f"{server.name}'s DhcpFailoverPort registry value is {shown} ({setting.registry_type}); whether "
-            "the DHCP Server service uses it is UNCONFIRMED (the service may read only 2 bytes and ignore a "
-            f"REG_DWORD, staying on {DEFAULT_FAILOVER_PORT}){differs}",
-            observed=observed,
-            expected=DEFAULT_FAILOVER_PORT,
-            remediation=f"once the DHCP Server service on {server.name} has restarted, see the port it "
-            f"listens on: `Get-NetTCPConnection -State Listen -LocalPort {ports}` (before the first "
-            "relationship it may listen on none); use that port as failover_port, and keep both ports open "
-            "until then",
-            subject=subject,
-        )
-
-
-def _first_relationship(server: Server, context: CheckContext) -> Relationship | None:
-    """The first inventory relationship that names `server` (None when the context has none)."""
-    for relationship in context.all_relationships:
-        if server.name in (relationship.primary, relationship.partner):
-            return relationship
-    return None

@@ -42,6 +42,11 @@ The scenario is a small estate with some typical mistakes:
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
   10.30.0.0/24 (duplicate relaying: WARN).
+
+Every emulated server listens for failover on a high loopback port (no root
+needed) and says so in its DhcpFailoverPort registry value, so
+dhcp.failover-port, which warns about any such value, would warn about all of
+them: the demo leaves that one check out (DEMO_SKIP).
 """
 
 from __future__ import annotations
@@ -79,6 +84,8 @@ DEMO_ZONE = "corp.example.test"
 DEMO_TIMEOUT = 1.0
 DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
 DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
+#: Checks the demo leaves out (see the module docstring).
+DEMO_SKIP = ("dhcp.failover-port",)
 
 
 @dataclass(frozen=True)
@@ -445,7 +452,7 @@ def run_demo(
             return run_and_report(
                 loaded,
                 only=[],
-                skip=[],
+                skip=list(DEMO_SKIP),
                 json_path=json_path,
                 junit_path=junit_path,
                 markdown_path=markdown_path,

@@ -28,7 +28,7 @@ PASSWORD_ENV = "FOVALIDATE_WINRM_FACTS_PASSWORD"
 #: Every check this part of the project added, plus time.skew (which gained the WinRM method).
 WINRM_CHECKS = (
     "time.skew,time.source,firewall.failover-rules,net.partner-port,os.version,bootp.support,"
-    "dhcp.service,dhcp.scopes,dhcp.relationships,dhcp.authorization"
+    "dhcp.service,dhcp.scopes,dhcp.relationships,dhcp.authorization,dhcp.failover-port"
 )
 
 
