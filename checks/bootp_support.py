@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import BOOTP_BLOG, candidate_scopes, join, scope_text, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
+
+from . import references as ref
+from .windows import BOOTP_BLOG, candidate_scopes, join, scope_text, windows
 
 
-class BootpSupport(Check):
+class BootpSupport(Check[RelationshipTarget]):
     """BOOTP-capable scopes in a failover relationship.
 
     Problem: a scope of type Bootp or Both serves BOOTP clients. Windows
@@ -46,7 +46,7 @@ class BootpSupport(Check):
     id = "bootp.support"
     title = "BOOTP scopes only with Windows Server 2012 R2 or later on both partners"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (BOOTP_BLOG, ref.ERROR_CODES, ref.FAILOVER_ARCHITECTURE)
 
     def evaluate(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import SECOND_HOP, SERVER_IN_DC, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
+from fovalidate.facts.windows import Authorization, SectionError
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactUnavailable, FactView
-from fovalidate.probes.winrm.facts import Authorization, SectionError
+
+from . import references as ref
+from .windows import SECOND_HOP, SERVER_IN_DC, windows
 
 
-class DhcpAuthorization(Check):
+class DhcpAuthorization(Check[ServerTarget]):
     """Authorisation of each DHCP server in Active Directory.
 
     Problem: in an Active Directory domain, a DHCP server that is not
@@ -56,7 +56,7 @@ class DhcpAuthorization(Check):
     id = "dhcp.authorization"
     title = "DHCP servers authorised in Active Directory"
     applies_to = AppliesTo.SERVER
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (SERVER_IN_DC, ref.FAILOVER_REQUIREMENTS, SECOND_HOP)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:

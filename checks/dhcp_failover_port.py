@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import WINDOWS, FactView
+from fovalidate.facts.windows import DEFAULT_FAILOVER_PORT
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
-from fovalidate.probes.winrm.facts import DEFAULT_FAILOVER_PORT
+
+from . import references as ref
+from .windows import windows
 
 
-class DhcpFailoverPort(Check):
+class DhcpFailoverPort(Check[ServerTarget]):
     """The failover port each DHCP server is set to use.
 
     Problem: failover runs over TCP 647. The port can be changed with the
@@ -53,7 +53,7 @@ class DhcpFailoverPort(Check):
     id = "dhcp.failover-port"
     title = "DhcpFailoverPort registry value: its type, and whether the service may use it"
     applies_to = AppliesTo.SERVER
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.MS_DHCPF, ref.FAILOVER_COMMUNICATIONS)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import GET_FAILOVER, MANAGE_FAILOVER, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.durations import format_duration
-from fovalidate.probes.interface import FactUnavailable, FactView
+
+from . import references as ref
+from .windows import GET_FAILOVER, MANAGE_FAILOVER, unavailable, windows
 
 MAX_RELATIONSHIPS = 31
 MAX_NAME = 126
 
 
-class FailoverRelationships(Check):
+class FailoverRelationships(Check[RelationshipTarget]):
     """Relationship limits, names and parameters.
 
     Problem: Windows enforces limits the inventory alone cannot see.
@@ -51,7 +51,7 @@ class FailoverRelationships(Check):
     id = "dhcp.relationships"
     title = "At most 31 relationships per server, unique valid names, sane parameters"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, GET_FAILOVER, ref.ADD_FAILOVER, ref.ERROR_CODES)
 
     def evaluate(

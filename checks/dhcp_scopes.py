@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactView
+from fovalidate.facts.windows import Scope
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
-from fovalidate.probes.winrm.facts import Scope
+
+from . import references as ref
+from .windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
 
 
-class FailoverScopes(Check):
+class FailoverScopes(Check[RelationshipTarget]):
     """Scopes of a planned failover relationship.
 
     Problem: the wizard copies each failover scope from the primary to the
@@ -48,7 +48,7 @@ class FailoverScopes(Check):
     id = "dhcp.scopes"
     title = "Scopes exist on the primary, are free, and are absent from the partner"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, ref.FAILOVER_REQUIREMENTS, GET_SCOPE, ref.ERROR_CODES)
 
     def evaluate(
@@ -85,8 +85,8 @@ class FailoverScopes(Check):
         by_id = {scope.scope_id: scope for scope in primary_scopes}
         for network in relationship.scopes:
             subject = f"scope {network}"
-            scope = by_id.get(network.network_address)
-            if scope is None:
+            listed = by_id.get(network.network_address)
+            if listed is None:
                 yield self.finding(
                     target,
                     Status.FAIL,
@@ -98,6 +98,7 @@ class FailoverScopes(Check):
                     subject=subject,
                 )
                 continue
+            scope = listed
             if scope.network != network:
                 yield self.finding(
                     target,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import WINDOWS, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
+
+from . import references as ref
+from .windows import windows
 
 
-class DhcpServiceRunning(Check):
+class DhcpServiceRunning(Check[ServerTarget]):
     """DHCP Server role and service on each server.
 
     Problem: both failover partners need the DHCP Server role, and its
@@ -44,7 +44,7 @@ class DhcpServiceRunning(Check):
     id = "dhcp.service"
     title = "DHCP Server role installed and its service running (or paused)"
     applies_to = AppliesTo.SERVER
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.ERROR_CODES)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:

@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fovalidate_checks import references as ref
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import DNS, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
+
+from . import references as ref
 
 if TYPE_CHECKING:
     # Only for annotations: importing the probe module at run time would pull
     # dnspython into `fovalidate checks` and `explain` (see bench/startup.py).
-    from fovalidate.probes.dns import Lookup
+    from fovalidate.facts.network import Lookup
 
 _CANNOT_TELL = ("timeout", "refused", "error")
 
 
-class DnsResolution(Check):
+class DnsResolution(Check[ServerTarget]):
     """Forward and reverse DNS of each server.
 
     Problem: the server's `fqdn` does not resolve to its inventory `address`
@@ -46,11 +46,11 @@ class DnsResolution(Check):
     id = "dns.resolution"
     title = "Server name resolves to its address and back"
     applies_to = AppliesTo.SERVER
-    needs = ("dns",)
+    needs = (DNS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.ERROR_CODES)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:
-        dns = facts.get("dns", target.name)
+        dns = facts.get(DNS, target.name)
         observed = {
             "fqdn": dns.fqdn,
             "resolver": dns.resolver,
@@ -60,7 +60,8 @@ class DnsResolution(Check):
             "reverse": dns.reverse.outcome,
         }
         expected = {"a_records": [dns.address], "ptr_records": [dns.fqdn.lower()]}
-        problems, unknown = [], []
+        problems: list[str] = []
+        unknown: list[str] = []
         self._judge_forward(dns.forward, dns.fqdn, dns.address, problems, unknown)
         self._judge_reverse(dns.reverse, dns.fqdn, dns.address, problems, unknown)
         if problems:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, ServerTarget
+from fovalidate.facts import FAILOVER_PORT, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactView
+
+from . import references as ref
 
 RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"
 
 
-class FailoverPortReachable(Check):
+class FailoverPortReachable(Check[ServerTarget]):
     """TCP connection from this machine to each server's failover port (647).
 
     Problem: the failover protocol runs over one TCP connection per
@@ -49,11 +49,11 @@ class FailoverPortReachable(Check):
     id = "net.failover-port"
     title = "Failover port reachable from this machine"
     applies_to = AppliesTo.SERVER
-    needs = ("tcp.failover",)
+    needs = (FAILOVER_PORT,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 
     def evaluate(self, target: ServerTarget, facts: FactView, context: CheckContext) -> Iterator[Finding]:
-        result = facts.get("tcp.failover", target.name)
+        result = facts.get(FAILOVER_PORT, target.name)
         endpoint = f"{result.address}:{result.port}"
         observed = {
             "state": result.state,

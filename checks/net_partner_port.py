@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import RULE_IN, RULE_OUT, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
+from fovalidate.facts.windows import PartnerConnect, SectionError
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.model import Server
-from fovalidate.probes.interface import FactUnavailable, FactView
 from fovalidate.probes.winrm.errors import constrained_language_fix
-from fovalidate.probes.winrm.facts import PartnerConnect
+
+from . import references as ref
+from .firewall_policy import Advice, Connection, Outcome, evaluate_profile, profiles_for
+from .windows import RULE_IN, RULE_OUT, unavailable, windows
 
 #: Windows reports a refused connect only after retrying the SYN for about 2 s
 #: (2002-2011 ms measured; windows-dhcp-failover.md §10). A wait up to this
@@ -20,7 +21,7 @@ from fovalidate.probes.winrm.facts import PartnerConnect
 REFUSAL_TAKES_MS = 2500
 
 
-class PartnerPortReachable(Check):
+class PartnerPortReachable(Check[RelationshipTarget]):
     """TCP connection from each partner to the other's failover port.
 
     Problem: the failover protocol runs over one TCP connection per
@@ -66,7 +67,12 @@ class PartnerPortReachable(Check):
     Fix: on the partner, `Enable-NetFirewallRule -Name
     Microsoft-Windows-DHCP-Failover-TCP-In`; on this server, allow outbound
     TCP 647 (Microsoft-Windows-DHCP-Failover-TCP-Out); open TCP 647 (or the
-    configured port) in both directions in network firewalls.
+    configured port) in both directions in network firewalls. Where the
+    firewall facts show which rule decides (the same policy evaluation as
+    firewall.failover-rules), the fix names it: "change the GPO <name>" for
+    a block or allow rule delivered by Group Policy (PolicyStoreSource),
+    which Enable-/Set-NetFirewallRule cannot change on the server; the
+    network firewalls only, when the server's own policy lets it through.
 
     References: DHCP Failover Communications; [MS-DHCPF] 2.1.
     """
@@ -74,7 +80,7 @@ class PartnerPortReachable(Check):
     id = "net.partner-port"
     title = "Partners reach each other's failover port, both directions"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 
     def evaluate(
@@ -98,7 +104,7 @@ class PartnerPortReachable(Check):
                     subject=subject,
                 )
                 continue
-            yield self._connect_finding(target, source, destination, connect, subject)
+            yield self._connect_finding(target, source, destination, connect, subject, facts)
 
     def _connect_finding(
         self,
@@ -107,6 +113,7 @@ class PartnerPortReachable(Check):
         destination: Server,
         connect: PartnerConnect,
         subject: str,
+        facts: FactView,
     ) -> Finding:
         port = destination.failover_port
         endpoint = f"{destination.address}:{port}"
@@ -165,7 +172,26 @@ class PartnerPortReachable(Check):
                 "(it is independent of --timeout) and run again",
                 subject=subject,
             )
+        network = f"allow TCP {port} from {source.address} to {destination.address} in network firewalls"
         if connect.result == "timeout":
+            inbound = Connection("Inbound", port, destination.address, source.address, source.name)
+            policy = firewall_policy(facts, destination, inbound)
+            if policy is not None:
+                observed["firewall_policy"] = {
+                    "server": destination.name,
+                    "profile": policy.profile,
+                    "status": str(policy.status),
+                    "detail": policy.text,
+                }
+            if policy is not None and policy.status is Status.PASS:
+                remediation = (
+                    f"{destination.name}'s firewall policy in effect lets it in ({inbound.describe()} "
+                    f"{policy.text}): {network}"
+                )
+            elif policy is not None and policy.fix:
+                remediation = f"{policy.fix}; {network}"
+            else:
+                remediation = f"on {destination.name}: `Enable-NetFirewallRule -Name {RULE_IN}`; {network}"
             return self.finding(
                 target,
                 Status.FAIL,
@@ -173,11 +199,28 @@ class PartnerPortReachable(Check):
                 "drops the packets",
                 observed=observed,
                 expected="open",
-                remediation=f"on {destination.name}: `Enable-NetFirewallRule -Name {RULE_IN}`; allow TCP "
-                f"{port} from {source.address} to {destination.address} in network firewalls",
+                remediation=remediation,
                 subject=subject,
             )
         if connect.result == "denied":
+            outbound = Connection("Outbound", port, source.address, destination.address, destination.name)
+            policy = firewall_policy(facts, source, outbound)
+            if policy is not None:
+                observed["firewall_policy"] = {
+                    "server": source.name,
+                    "profile": policy.profile,
+                    "status": str(policy.status),
+                    "detail": policy.text,
+                }
+            if policy is not None and policy.status is not Status.PASS and policy.fix:
+                remediation = f"{policy.fix} ({outbound.describe()} {policy.text})"
+            else:
+                remediation = (
+                    f"on {source.name}: allow outbound TCP {port} to {destination.address} "
+                    f"(`Enable-NetFirewallRule -Name {RULE_OUT}`, or the GPO that sets the outbound rules); "
+                    "an outbound Block rule wins over any allow rule: list them with `Get-NetFirewallRule "
+                    "-Direction Outbound -Action Block -PolicyStore ActiveStore`"
+                )
             return self.finding(
                 target,
                 Status.FAIL,
@@ -185,10 +228,7 @@ class PartnerPortReachable(Check):
                 f"{endpoint} (AccessDenied, WSAEACCES: refused at once, before any packet left)",
                 observed=observed,
                 expected="open",
-                remediation=f"on {source.name}: allow outbound TCP {port} to {destination.address} "
-                f"(`Enable-NetFirewallRule -Name {RULE_OUT}`, or the GPO that sets the outbound rules); "
-                "an outbound Block rule wins over any allow rule: list them with `Get-NetFirewallRule "
-                "-Direction Outbound -Action Block -PolicyStore ActiveStore`",
+                remediation=remediation,
                 subject=subject,
             )
         if connect.result == "failed":
@@ -238,3 +278,35 @@ class PartnerPortReachable(Check):
             "see why",
             subject=subject,
         )
+
+
+_SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
+
+
+def firewall_policy(facts: FactView, server: Server, connection: Connection) -> Outcome | None:
+    """What `server`'s firewall policy in effect does with `connection` (see firewall_policy.py).
+
+    The worst outcome over the profiles the connection may use; its fix names
+    the GPO to change when a rule delivered by Group Policy decides it
+    (Enable-/Set-NetFirewallRule cannot change such a rule on the server).
+    None when the firewall facts were not read, or not for this port.
+    """
+    try:
+        win = windows(facts, server)
+        rules = win.require(win.firewall_rules)
+        profiles = win.require(win.firewall_profiles)
+    except FactUnavailable:
+        return None
+    if rules.ports and connection.port not in rules.ports:
+        return None
+    addresses = None if isinstance(win.local_addresses, SectionError) else win.local_addresses
+    subnets = addresses.subnets if addresses is not None else None
+    in_use = profiles_for(profiles, addresses, connection.remote)
+    outcomes = [
+        evaluate_profile(connection, profile, rules.rules, subnets, Advice(server.name))
+        for profile in (profiles.profile(name) for name in in_use.names)
+        if profile is not None
+    ]
+    if not outcomes:
+        return None
+    return max(outcomes, key=lambda outcome: _SEVERITY.get(outcome.status, 0))

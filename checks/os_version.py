@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import OS_VERSIONS, unavailable, windows
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
+from fovalidate.facts.windows import OsInfo
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactUnavailable, FactView
-from fovalidate.probes.winrm.facts import OsInfo
+
+from . import references as ref
+from .windows import OS_VERSIONS, unavailable, windows
 
 
-class OsVersion(Check):
+class OsVersion(Check[RelationshipTarget]):
     """Windows Server release of the failover partners.
 
     Problem: DHCP failover exists from Windows Server 2012 on. fovalidate
@@ -46,7 +46,7 @@ class OsVersion(Check):
     id = "os.version"
     title = "Partners run Windows Server 2012 or later, preferably the same release"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.FAILOVER_OVERVIEW, OS_VERSIONS)
 
     def evaluate(

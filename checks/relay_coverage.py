@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.relay_scopes import RelayScopeCheck
-
 from fovalidate.check.interface import RelationshipTarget
 from fovalidate.findings import Finding, SourceLocation, Status
+
+from . import references as ref
+from .relay_scopes import RelayScopeCheck
 
 if TYPE_CHECKING:
     import ipaddress

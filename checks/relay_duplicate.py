@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fovalidate_checks import references as ref
-from fovalidate_checks.relay_scopes import RelayScopeCheck
-
 from fovalidate.check.interface import RelationshipTarget
 from fovalidate.findings import Finding, Status
+
+from . import references as ref
+from .relay_scopes import RelayScopeCheck
 
 if TYPE_CHECKING:
     import ipaddress
@@ -121,8 +121,10 @@ class RelayDuplicate(RelayScopeCheck):
                 subject=subject,
                 location=relaying[0].location,
             )
-        kinds = sorted({g.kind for c in relaying for g in c.interface.fhrp})
-        redundancy = f" ({', '.join(kinds)})" if kinds else " (no first-hop redundancy found: two gateways?)"
+        fhrp_kinds = sorted({g.kind for c in relaying for g in c.interface.fhrp})
+        redundancy = (
+            f" ({', '.join(fhrp_kinds)})" if fhrp_kinds else " (no first-hop redundancy found: two gateways?)"
+        )
         text = (
             f"scope {scope} is relayed by {len(relaying)} interfaces{redundancy}: "
             + ", ".join(self.label(c) for c in relaying)

@@ -11,27 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.check.interface import AppliesTo, Check, CheckContext, Need, RelationshipTarget
+from fovalidate.facts import RELAY_CONFIG, WINDOWS
 from fovalidate.findings import Finding, Status
 
 if TYPE_CHECKING:
     import ipaddress
 
-    from fovalidate.probes.interface import FactView
+    from fovalidate.facts import FactView
     from fovalidate.relays.analysis import RelayConfigs
 
 
-class RelayScopeCheck(Check):
+class RelayScopeCheck(Check[RelationshipTarget]):
     applies_to = AppliesTo.RELATIONSHIP
     # "winrm" only serves `scopes: all` (the primary's scope list); with
     # scopes listed in the inventory they are not even gathered (needs_for).
-    needs = ("relay.config", "winrm")
+    needs = (RELAY_CONFIG, WINDOWS)
     #: The SKIP message when the inventory lists no relays.
     no_relays_message: ClassVar[str] = (
         "no relays in the inventory: add the routers that relay DHCP under relays:"
     )
 
-    def needs_for(self, target: RelationshipTarget) -> tuple[str, ...]:
+    def needs_for(self, target: RelationshipTarget) -> tuple[Need, ...]:
         from fovalidate.relays.analysis import scope_needs
 
         return scope_needs(target, self.needs)

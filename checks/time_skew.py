@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fovalidate_checks import references as ref
-
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import NTP, WINDOWS, FactError, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.durations import format_duration
-from fovalidate.probes.interface import FactError, FactUnavailable, FactView
+
+from . import references as ref
 
 
 @dataclass(frozen=True)
-class ClockReading:
+class ClockOffset:
     """One server's clock relative to this machine's clock."""
 
     offset: float
@@ -22,19 +22,19 @@ class ClockReading:
     method: str
 
 
-def _ntp_reading(facts: FactView, server: str) -> ClockReading:
-    measurement = facts.get("ntp", server)
-    return ClockReading(measurement.offset, measurement.uncertainty, "ntp")
+def _ntp_reading(facts: FactView, server: str) -> ClockOffset:
+    measurement = facts.get(NTP, server)
+    return ClockOffset(measurement.offset, measurement.uncertainty, "ntp")
 
 
-def _winrm_reading(facts: FactView, server: str) -> ClockReading:
+def _winrm_reading(facts: FactView, server: str) -> ClockOffset:
     """The server's clock read over WinRM ([DateTime]::UtcNow), bracketed by the local clock."""
-    windows = facts.get("winrm", server)
+    windows = facts.get(WINDOWS, server)
     clock = windows.require(windows.clock)
-    return ClockReading(clock.offset, clock.uncertainty, "winrm")
+    return ClockOffset(clock.offset, clock.uncertainty, "winrm")
 
 
-def _reading(facts: FactView, server: str) -> ClockReading:
+def _reading(facts: FactView, server: str) -> ClockOffset:
     """NTP when the server answers it; otherwise the clock read over WinRM.
 
     When neither works: if one of them is turned off, the other's error is
@@ -60,7 +60,7 @@ def _reading(facts: FactView, server: str) -> ClockReading:
             raise FactUnavailable("ntp+winrm", server, combined) from None
 
 
-class TimeSkew(Check):
+class TimeSkew(Check[RelationshipTarget]):
     """Clock skew between the two failover partners.
 
     Problem: the partners' clocks differ by too much. fovalidate asks each
@@ -106,7 +106,7 @@ class TimeSkew(Check):
     id = "time.skew"
     title = "Partners' clocks within the skew thresholds"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("ntp", "winrm")
+    needs = (NTP, WINDOWS)
     references = (
         ref.FAILOVER_REQUIREMENTS,
         ref.FAILOVER_ARCHITECTURE,
@@ -114,7 +114,7 @@ class TimeSkew(Check):
         ref.W32TIME_TOOLS,
     )
 
-    def readings(self, target: RelationshipTarget, facts: FactView) -> tuple[ClockReading, ClockReading]:
+    def readings(self, target: RelationshipTarget, facts: FactView) -> tuple[ClockOffset, ClockOffset]:
         """Both partners' clock readings: NTP, or per partner the WinRM reading when NTP has no answer."""
         return _reading(facts, target.primary.name), _reading(facts, target.partner.name)
 

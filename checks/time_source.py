@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from fovalidate_checks import references as ref
-from fovalidate_checks.windows import join, unavailable, windows
+from collections.abc import Iterator, Mapping
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactUnavailable, FactView
+
+from . import references as ref
+from .windows import join, unavailable, windows
 
 RESYNC = "`w32tm /config /syncfromflags:domhier /update` then `w32tm /resync`"
 #: HRESULTs w32tm prints (with a localised message) instead of its status.
@@ -17,7 +17,7 @@ SERVICE_NOT_STARTED = "0x80070426"
 ACCESS_DENIED = "0x80070005"
 
 
-class TimeSource(Check):
+class TimeSource(Check[RelationshipTarget]):
     """Time source of the failover partners (W32Time).
 
     Problem: a partner whose clock is not synchronised to anything drifts
@@ -59,7 +59,7 @@ class TimeSource(Check):
     id = "time.source"
     title = "Partners synchronise their clocks from a common, real source"
     applies_to = AppliesTo.RELATIONSHIP
-    needs = ("winrm",)
+    needs = (WINDOWS,)
     references = (ref.W32TIME_TOOLS, ref.FAILOVER_REQUIREMENTS, ref.FAILOVER_EVENTS)
 
     def evaluate(
@@ -158,7 +158,7 @@ class TimeSource(Check):
             )
 
     def _w32tm_error(
-        self, target: RelationshipTarget, name: str, code: str, observed: dict[str, object]
+        self, target: RelationshipTarget, name: str, code: str, observed: Mapping[str, object]
     ) -> Finding:
         """w32tm answered with an HRESULT instead of its status (the text is localised, the code is not)."""
         if code.lower() == SERVICE_NOT_STARTED:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fovalidate.check.interface import Check, Target
+from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.probes.interface import FactUnavailable, FactView
 
 if TYPE_CHECKING:
+    from fovalidate.facts.windows import Scope, WindowsFacts
     from fovalidate.inventory.model import Relationship, Server
-    from fovalidate.probes.winrm.facts import Scope, WindowsFacts
 
-KIND = "winrm"
 RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"
 RULE_OUT = "Microsoft-Windows-DHCP-Failover-TCP-Out"
 
@@ -40,11 +39,11 @@ OS_VERSIONS = "https://learn.microsoft.com/windows/win32/sysinfo/operating-syste
 
 def windows(facts: FactView, server: Server) -> WindowsFacts:
     """The server's Windows facts (raises FactUnavailable when they are missing)."""
-    return facts.get(KIND, server.name)
+    return facts.get(WINDOWS, server.name)
 
 
 def unavailable(
-    check: Check, target: Target, missing: FactUnavailable, *, subject: str | None = None
+    check: Check[Any], target: Target, missing: FactUnavailable, *, subject: str | None = None
 ) -> Finding:
     """The finding for facts that could not be read (mirrors the runner's)."""
     error = missing.error

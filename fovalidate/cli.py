@@ -1,11 +1,8 @@
 """Command line (Typer).
 
-Exit codes (see README):
-  0  nothing failed and everything could be checked
-  1  at least one FAIL (or WARN with --fail-on warn)
-  2  usage or inventory error
-  3  no FAIL, but at least one check could not run (ERROR)
-  130 interrupted (Ctrl-C); the partial report is still written
+Exit codes: `fovalidate.exitcodes.ExitCode` (documented in the README).
+Report options (`--json PATH`, `--format NAME`, ...) come from the report
+format registry (`fovalidate.reports`), so a new format needs no change here.
 
 Heavy modules (pywinrm, requests, dnspython, ntplib) are imported only by the
 commands that talk to hosts, so `--help`, `checks` and `explain` start fast.
@@ -13,23 +10,26 @@ commands that talk to hosts, so `--help`, `checks` and `explain` start fast.
 
 from __future__ import annotations
 
-import contextlib
 import enum
+import functools
+import inspect
 import os
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from fovalidate import __version__
+from fovalidate.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from fovalidate.inventory.loader import LoadedInventory
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 app = typer.Typer(
     name="fovalidate",
@@ -46,9 +46,15 @@ relays_app = typer.Typer(
     help="Read router and switch configs for their DHCP relay settings (offline).", no_args_is_help=True
 )
 app.add_typer(relays_app, name="relays")
+facts_app = typer.Typer(
+    help="The answer files the collector (`fovalidate collect`) writes.", no_args_is_help=True
+)
+app.add_typer(facts_app, name="facts")
 
 
-class OutputFormat(str, enum.Enum):
+class ParseOutput(str, enum.Enum):
+    """What `relays parse` prints."""
+
     console = "console"
     json = "json"
 
@@ -73,7 +79,7 @@ def _stderr() -> Console:
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"fovalidate {__version__}")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -108,7 +114,7 @@ def _load(path: Path, *, check_files: bool = True) -> LoadedInventory:
         for problem in exc.problems:
             # No wrapping: CI logs and grep need each "file:line: field: message" on one line.
             err.print(Text(str(problem)), soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -118,111 +124,57 @@ def _split(values: list[str] | None) -> list[str]:
     return out
 
 
-def run_and_report(
-    loaded: LoadedInventory,
-    *,
-    only: list[str],
-    skip: list[str],
-    json_path: Path | None,
-    junit_path: Path | None,
-    markdown_path: Path | None,
-    output: OutputFormat,
-    fail_on: FailOn,
-    timeout: float,
-    workers: int,
-    dns_server: str | None,
-    ask_pass: bool,
-    verbose: bool,
-    heading: str | None = None,
-    sarif_path: Path | None = None,
-) -> int:
-    """Run the selected checks on an inventory and write every requested report."""
-    from dataclasses import replace
+def with_report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` one `--NAME PATH` option per report format that writes a
+    file (from the format registry); they reach it as `report_files`, a dict
+    from format name to path, with only the options the user gave."""
+    from fovalidate.reports import file_formats
 
-    from rich.text import Text
+    formats = file_formats()
+    hints = typing.get_type_hints(command, include_extras=True)
+    own = [
+        parameter.replace(annotation=hints[parameter.name])
+        for parameter in inspect.signature(command).parameters.values()
+        if parameter.name != "report_files"
+    ]
+    added = [
+        inspect.Parameter(
+            f"report_{cls.name}",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                Path | None,
+                typer.Option(cls.option, help=cls.option_help, metavar="PATH", show_default=False),
+            ],
+        )
+        for cls in formats
+    ]
 
-    from fovalidate.check.registry import load_checks
-    from fovalidate.findings import Status
-    from fovalidate.progress import LiveProgress, wants_live_progress
-    from fovalidate.reports import get_format
-    from fovalidate.runner import RunOptions, run
-    from fovalidate.secrets import CredentialStore
+    @functools.wraps(command)
+    def with_reports(*args: Any, **kwargs: Any) -> None:
+        files = {}
+        for cls in formats:
+            path = kwargs.pop(f"report_{cls.name}", None)
+            if path is not None:
+                files[cls.name] = path
+        command(*args, report_files=files, **kwargs)
 
-    err = _stderr()
-    registry = load_checks()
-    try:
-        checks = registry.select(only, skip)
-    except KeyError as exc:
-        known = ", ".join(c.id for c in registry.checks)
-        err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
-        return EXIT_USAGE
-    if not checks:
-        err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
-        return EXIT_USAGE
-    if dns_server:
-        from fovalidate.probes.dns import parse_dns_server
-
-        try:
-            parse_dns_server(dns_server)
-        except ValueError as exc:
-            err.print(
-                Text(f"--dns-server {dns_server!r}: {exc}; give an address such as 10.0.0.53:53", style="red")
-            )
-            return EXIT_USAGE
-
-    def prompt(username: str) -> str:
-        import getpass
-
-        return getpass.getpass(f"Password for {username}: ")
-
-    credentials = CredentialStore(ask_pass=ask_pass, prompt=prompt)
-    notices = [f"plugin {e.name} ({e.source}) not loaded: {e.reason}" for e in registry.errors]
-    options = RunOptions(timeout=timeout, workers=workers, options={"dns_server": dns_server})
-    if ask_pass:
-        _ask_passwords_up_front(loaded, credentials)
-
-    live = output is OutputFormat.console and wants_live_progress()
-    if heading and output is OutputFormat.console:
-        _stdout().print(Text(heading, style="bold"))
-    if live:
-        with LiveProgress(err) as progress:
-            report = run(loaded, checks, options, credentials=credentials, progress=progress, notices=notices)
-    else:
-        report = run(loaded, checks, options, credentials=credentials, notices=notices)
-    report = replace(report, fail_on=Status.WARN if fail_on is FailOn.warn else Status.FAIL)
-
-    for path, name in (
-        (json_path, "json"),
-        (junit_path, "junit"),
-        (markdown_path, "markdown"),
-        (sarif_path, "sarif"),
-    ):
-        if path is None:
-            continue
-        try:
-            get_format(name).write(report, path)
-        except OSError as exc:
-            err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
-    if output is OutputFormat.json:
-        sys.stdout.write(get_format("json").text(report))
-    else:
-        from fovalidate.reports.console import ConsoleFormat
-        from fovalidate.secrets import redact
-
-        sys.stdout.write(redact(ConsoleFormat().capture(report, _stdout(), verbose=verbose)))
-    return report.exit_code()
+    parameters = [*own, *added]
+    with_reports.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    with_reports.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    return with_reports
 
 
-def _ask_passwords_up_front(loaded: LoadedInventory, credentials: object) -> None:
-    """With --ask-pass, prompt before the live display starts (once per account)."""
-    from fovalidate.secrets import CredentialStore, MissingPassword
+def _stdout_format_enum() -> Any:
+    """An enum of the formats `--format` accepts (Typer offers an enum's values as the choices)."""
+    from fovalidate.reports import stdout_formats
 
-    assert isinstance(credentials, CredentialStore)
-    for server in loaded.servers:
-        settings = server.winrm
-        if settings.enabled and settings.username and settings.transport in ("ntlm", "basic"):
-            with contextlib.suppress(MissingPassword):
-                credentials.password_for(settings.username, settings.password_env)
+    return enum.Enum("StdoutFormat", {name: name for name in stdout_formats()}, type=str)
+
+
+#: Built from the format registry when the CLI loads (typed Any: its members are only known then).
+StdoutFormat: Any = _stdout_format_enum()
+DEFAULT_STDOUT = StdoutFormat("console")
 
 
 # --------------------------------------------------------------------------- commands
@@ -234,13 +186,14 @@ OnlyOpt = Annotated[
 SkipOpt = Annotated[
     list[str] | None, typer.Option("--skip", help="Do not run these checks (ids or prefixes).")
 ]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")]
-JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
-MarkdownOpt = Annotated[Path | None, typer.Option("--markdown", help="Also write a Markdown summary here.")]
-SarifOpt = Annotated[
-    Path | None, typer.Option("--sarif", help="Also write SARIF 2.1.0 (findings on config lines) here.")
+FormatOpt = Annotated[
+    StdoutFormat,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help=f"What to print on stdout: {', '.join(member.value for member in StdoutFormat)}.",
+    ),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="What to print on stdout.")]
 FailOnOpt = Annotated[FailOn, typer.Option("--fail-on", help="Lowest status that gives exit code 1.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.05, help="Seconds for each network operation.")]
 WorkersOpt = Annotated[
@@ -250,45 +203,64 @@ DnsOpt = Annotated[
     str | None, typer.Option("--dns-server", help="Resolver for dns.resolution: ADDRESS[:PORT].")
 ]
 AskPassOpt = Annotated[bool, typer.Option("--ask-pass", help="Prompt for WinRM passwords (hidden input).")]
+FactsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--facts",
+        help="Evaluate the Windows checks from the answer files in this folder (written by the "
+        "collector from `fovalidate collect`) instead of over WinRM.",
+    ),
+]
+FactsMaxAgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--facts-max-age",
+        help="Answer files older than this give WARN instead of PASS (e.g. 7d, 12h; "
+        "default: thresholds.answer_max_age, 7d).",
+    ),
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show details for passing checks too.")]
 
 
 @app.command("check")
+@with_report_options
 def check_command(
     inventory: InventoryArg,
     only: OnlyOpt = None,
     skip: SkipOpt = None,
-    json_path: JsonOpt = None,
-    junit_path: JunitOpt = None,
-    markdown_path: MarkdownOpt = None,
-    sarif_path: SarifOpt = None,
-    output: FormatOpt = OutputFormat.console,
+    output: FormatOpt = DEFAULT_STDOUT,
     fail_on: FailOnOpt = FailOn.fail,
     timeout: TimeoutOpt = 5.0,
     workers: WorkersOpt = 0,
     dns_server: DnsOpt = None,
     ask_pass: AskPassOpt = False,
     verbose: VerboseOpt = False,
+    facts_dir: FactsOpt = None,
+    facts_max_age: FactsMaxAgeOpt = None,
+    *,
+    report_files: dict[str, Path],
 ) -> None:
     """Run the checks against the hosts in INVENTORY and report."""
+    from fovalidate.collect.commands import parse_max_age
+    from fovalidate.reporting import ReportRequest, run_and_report
+
+    max_age = parse_max_age(facts_max_age, _stderr())
     loaded = _load(inventory)
-    code = run_and_report(
-        loaded,
-        only=_split(only),
-        skip=_split(skip),
-        json_path=json_path,
-        junit_path=junit_path,
-        markdown_path=markdown_path,
-        sarif_path=sarif_path,
-        output=output,
-        fail_on=fail_on,
+    request = ReportRequest(
+        only=tuple(_split(only)),
+        skip=tuple(_split(skip)),
+        files=report_files,
+        stdout_format=output.value,
+        fail_on=fail_on.value,
         timeout=timeout,
         workers=workers,
         dns_server=dns_server,
         ask_pass=ask_pass,
         verbose=verbose,
+        facts_dir=facts_dir,
+        facts_max_age=max_age,
     )
-    raise typer.Exit(code)
+    raise typer.Exit(run_and_report(loaded, request))
 
 
 @app.command("checks")
@@ -308,7 +280,7 @@ def checks_command() -> None:
             Text(check.id, style="cyan"),
             Text(check.title),
             Text(str(check.applies_to)),
-            Text(", ".join(check.needs) or "-"),
+            Text(", ".join(check.need_names()) or "-"),
         )
     console = _stdout()
     console.print(table)
@@ -333,11 +305,11 @@ def explain_command(check_id: Annotated[str, typer.Argument(help="Check id, e.g.
         close = difflib.get_close_matches(check_id, list(checks), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; run `fovalidate checks` for the list"
         _stderr().print(Text(f"unknown check {check_id!r}{hint}", style="red"))
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     console = _stdout()
     console.print(Text(f"{check.id}: {check.title}", style="bold cyan"))
     console.print(
-        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.needs) or '-'}", style="dim")
+        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}", style="dim")
     )
     console.print()
     console.print(Text(check.documentation()))
@@ -394,7 +366,7 @@ def init_command(
         return
     if path.exists() and not force:
         _stderr().print(Text(f"{path} exists; use --force to overwrite it", style="red"))
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     path.write_text(text, encoding="utf-8")
     _stdout().print(
         Text(f"wrote {path}; edit it, then run `fovalidate inventory check {path}`", style="green")
@@ -402,31 +374,50 @@ def init_command(
 
 
 @app.command("demo")
+@with_report_options
 def demo_command(
-    json_path: JsonOpt = None,
-    junit_path: JunitOpt = None,
-    markdown_path: MarkdownOpt = None,
-    sarif_path: SarifOpt = None,
-    output: FormatOpt = OutputFormat.console,
+    output: FormatOpt = DEFAULT_STDOUT,
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Write the demo inventory into this folder and keep it.")
     ] = None,
     verbose: VerboseOpt = False,
+    *,
+    report_files: dict[str, Path],
 ) -> None:
     """Run the real checks against emulated servers on loopback (no Windows needed)."""
     from fovalidate.demo import run_demo
 
-    raise typer.Exit(
-        run_demo(
-            json_path=json_path,
-            junit_path=junit_path,
-            markdown_path=markdown_path,
-            sarif_path=sarif_path,
-            output=output,
-            keep=keep,
-            verbose=verbose,
-        )
-    )
+    raise typer.Exit(run_demo(report_files=report_files, output=output.value, keep=keep, verbose=verbose))
+
+
+@app.command("collect")
+def collect_command(
+    inventory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Inventory (YAML); with it, each server also tests the TCP connection to its partners.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write fovalidate-collect.ps1 into.")] = Path(
+        "."
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a file of that name.")] = False,
+) -> None:
+    """Write the collector: one read-only PowerShell script that admins run on each Windows
+    server when WinRM from here is not allowed; check its answer files with `check --facts`."""
+    from fovalidate.collect.commands import write_collector
+
+    loaded = _load(inventory) if inventory is not None else None
+    raise typer.Exit(write_collector(loaded, out, force=force, out=_stdout(), err=_stderr()))
+
+
+@facts_app.command("schema")
+def facts_schema_command() -> None:
+    """Print the answer file's JSON Schema (see docs/collect.md)."""
+    from fovalidate.collect.commands import schema_text
+
+    sys.stdout.write(schema_text())
 
 
 @relays_app.command("parse")
@@ -436,7 +427,9 @@ def relays_parse_command(
         str | None,
         typer.Option("--platform", help="netmiko-style name (cisco_ios, juniper_junos, ...); else detected."),
     ] = None,
-    output: FormatOpt = OutputFormat.console,
+    output: Annotated[
+        ParseOutput, typer.Option("--format", metavar="FORMAT", help="What to print on stdout.")
+    ] = ParseOutput.console,
 ) -> None:
     """Show what fovalidate reads from router configs: interfaces, subnets,
     relay targets, redundancy, and the lines it did not understand."""
@@ -444,16 +437,16 @@ def relays_parse_command(
 
     from rich.text import Text
 
-    from fovalidate.relays import PLATFORMS, ConfigReadError, normalize_platform, parse_file
+    from fovalidate.relays import ConfigReadError, normalize_platform, parse_file, platform_names
     from fovalidate.relays.output import config_to_dict, print_configs
 
     err = _stderr()
     if platform is not None and normalize_platform(platform) is None:
-        known = ", ".join(PLATFORMS)
+        known = ", ".join(platform_names())
         err.print(
             Text(f"--platform {platform!r} is not known; use one of {known}", style="red"), soft_wrap=True
         )
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     parsed = []
     failed = 0
     for file in files:
@@ -463,11 +456,11 @@ def relays_parse_command(
             failed += 1
             message = f"{exc.path}: {exc.problem}" + (f"; {exc.fix}" if exc.fix else "")
             err.print(Text(message, style="red"), soft_wrap=True)
-    if output is OutputFormat.json:
+    if output is ParseOutput.json:
         sys.stdout.write(json.dumps([config_to_dict(c) for c in parsed], indent=2, ensure_ascii=False) + "\n")
     else:
         print_configs(parsed, _stdout())
-    raise typer.Exit(EXIT_USAGE if failed else EXIT_OK)
+    raise typer.Exit(ExitCode.USAGE if failed else ExitCode.OK)
 
 
 def main() -> None:
@@ -476,7 +469,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:  # pragma: no cover - reached only through bugs
         if os.environ.get("FOVALIDATE_DEBUG"):
             raise
@@ -488,4 +481,4 @@ def main() -> None:
                 "Run again with FOVALIDATE_DEBUG=1 for the traceback, and please report it.\n"
             )
         )
-        sys.exit(EXIT_USAGE)
+        sys.exit(ExitCode.USAGE)

@@ -34,10 +34,22 @@ The scenario is a small estate with some typical mistakes:
   Test-NetConnection, so net.partner-port reports that one fact as an ERROR
   with the cause ("PowerShell runs in ConstrainedLanguage mode on
   branch3-dhcp") and the fix;
+- gpo-pair: two servers whose firewall is managed by Group Policy.
+  gpo-allow-dhcp's built-in failover rule is disabled, but a GPO rule with
+  a GUID name allows TCP on the failover port (PASS: the policy in effect
+  counts, not the rule's name); gpo-block-dhcp's hardening GPO blocks
+  inbound TCP, which wins over its enabled built-in allow rule (FAIL,
+  naming the rule and the GPO to change; its partner cannot reach it, and
+  net.partner-port's fix names that GPO too);
 - dr-standby: the disaster-recovery server's WinRM listener rejects the
   account (HTTP 401), so every check that needs its Windows facts is an
   ERROR ("could not check ... credentials rejected") while its NTP, DNS and
   TCP checks still run: fovalidate says what it could not see;
+- tier0-standby: WinRM from this machine into the Tier-0 server tier0-dhcp
+  is not allowed, so its admin ran the collector (`fovalidate collect`,
+  written next to the inventory) on its console; its Windows checks are
+  evaluated from the answer file that wrote (answers/TIER0-DHCP.json), and
+  every finding built on it says so;
 - relays (router configs written next to the inventory): core-sw1 relays
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
@@ -55,7 +67,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,6 +98,8 @@ DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
 DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
 #: Checks the demo leaves out (see the module docstring).
 DEMO_SKIP = ("dhcp.failover-port",)
+#: Folder (next to the inventory) of the answer files of the "collected" servers.
+ANSWERS = "answers"
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,8 @@ class DemoServer:
     site: str
     #: Windows Server release of the emulated host (fovalidate.emulators.windows.PROFILES)
     release: str = "2022"
-    #: "http" (NTLM with message encryption), "https" (test CA) or "rejected" (401 for every logon)
+    #: "http" (NTLM with message encryption), "https" (test CA), "rejected" (401 for every logon)
+    #: or "collected" (its Windows facts come from the collector's answer file, `answer_file:`)
     winrm: str = "http"
     #: False: `ntp: {enabled: false}`, the clock is read over WinRM only
     ntp: bool = True
@@ -115,6 +130,24 @@ class DemoServer:
 
 
 _IN_RULE_OFF = {RULE_IN: FirewallRuleState(enabled=False), RULE_OUT: FirewallRuleState()}
+#: Rules delivered by Group Policy have GUID names and name their GPO (PolicyStoreSource).
+_GPO_ALLOW = {
+    RULE_IN: FirewallRuleState(enabled=False),
+    RULE_OUT: FirewallRuleState(),
+    "{5b0f3c1e-9a2d-4c53-8f1e-2f6d7a1b9c04}": FirewallRuleState(
+        store=f"{DEMO_ZONE}\\DHCP servers - firewall", display_name="DHCP failover (TCP-In)"
+    ),
+}
+_GPO_BLOCK = {
+    RULE_IN: FirewallRuleState(),
+    RULE_OUT: FirewallRuleState(),
+    "{e13ebd4d-b3c2-469b-9d10-c75539cae1f1}": FirewallRuleState(
+        action="Block",
+        port="Any",
+        store=f"{DEMO_ZONE}\\Tier 0 hardening",
+        display_name="Block inbound TCP (hardening baseline)",
+    ),
+}
 
 SERVERS = (
     DemoServer(
@@ -188,16 +221,36 @@ SERVERS = (
     ),
     DemoServer(
         "branch3-dhcp",
-        9,
+        10,
         -0.8,
         "open",
         "ok",
         "branch3",
         release="2012",
         windows=(
-            ("scopes", [ScopeState("10.80.0.0/24", name="Branch 3 clients")]),
+            ("scopes", [ScopeState("10.85.0.0/24", name="Branch 3 clients")]),
             ("language_mode", "ConstrainedLanguage"),
         ),
+    ),
+    DemoServer(
+        "gpo-allow-dhcp",
+        20,
+        0.3,
+        "open",
+        "ok",
+        "hq",
+        release="2016",
+        windows=(("scopes", [ScopeState("10.80.0.0/24")]), ("firewall_rules", _GPO_ALLOW)),
+    ),
+    DemoServer(
+        "gpo-block-dhcp",
+        21,
+        -0.2,
+        "filtered",
+        "ok",
+        "hq",
+        release="2016",
+        windows=(("firewall_rules", _GPO_BLOCK),),
     ),
     DemoServer(
         "dr-dhcp",
@@ -208,6 +261,17 @@ SERVERS = (
         "dr",
         winrm="rejected",
         windows=(("scopes", [ScopeState("10.70.0.0/24")]),),
+    ),
+    DemoServer(
+        "tier0-dhcp",
+        9,
+        -0.8,
+        "open",
+        "ok",
+        "tier0",
+        release="2016",
+        winrm="collected",
+        windows=(("scopes", [ScopeState("10.90.0.0/24", name="Tier-0 management")]),),
     ),
 )
 
@@ -252,10 +316,24 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "scopes": ["10.70.0.0/24"],
     },
     {
+        "name": "gpo-pair",
+        "primary": "gpo-allow-dhcp",
+        "partner": "gpo-block-dhcp",
+        "mode": "load-balance",
+        "scopes": "all",
+    },
+    {
         "name": "win-pair",
         "primary": "win12-dhcp",
         "partner": "win22-dhcp",
         "mode": "load-balance",
+        "scopes": "all",
+    },
+    {
+        "name": "tier0-standby",
+        "primary": "tier0-dhcp",
+        "partner": "dhcp2",
+        "mode": "hot-standby",
         "scopes": "all",
     },
 )
@@ -335,6 +413,8 @@ class DemoEstate:
                 entry["ntp"] = {"enabled": False}
             entry["failover_port"] = port
             entry["winrm"] = self._windows(spec, port)
+            if spec.winrm == "collected":
+                entry["answer_file"] = f"{ANSWERS}/{spec.name.upper()}.json"
             if spec.dns != "none":
                 entry["fqdn"] = spec.fqdn
                 self.dns.add_a(spec.fqdn, spec.address)
@@ -364,7 +444,24 @@ class DemoEstate:
             f"# DNS for {DEMO_ZONE} answers on {self.dns_server}.\n"
         )
         path.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        self._collect(path)
         return path
+
+    def _collect(self, inventory_path: Path) -> None:
+        """Write the collector from the inventory, and the answer file it writes on
+        each "collected" server (emulated: fovalidate.emulators.windows.collected)."""
+        from fovalidate.collect import COLLECTOR_NAME, build_collector
+        from fovalidate.emulators.windows.collected import write_answer_file
+        from fovalidate.inventory import load_inventory
+
+        collected = [spec for spec in SERVERS if spec.winrm == "collected"]
+        if not collected:
+            return
+        collector = build_collector(load_inventory(inventory_path)).text
+        (self.folder / COLLECTOR_NAME).write_text(collector, encoding="utf-8")
+        (self.folder / ANSWERS).mkdir(exist_ok=True)
+        for spec in collected:
+            write_answer_file(collector, self.windows[spec.name], self.folder / ANSWERS)
 
     def _windows(self, spec: DemoServer, failover_port: int) -> dict[str, Any]:
         """Start the server's emulated Windows host behind its own WinRM listener."""
@@ -427,18 +524,15 @@ class DemoEstate:
 
 def run_demo(
     *,
-    json_path: Path | None = None,
-    junit_path: Path | None = None,
-    markdown_path: Path | None = None,
-    sarif_path: Path | None = None,
-    output: Any = None,
+    report_files: Mapping[str, Path] | None = None,
+    output: str = "console",
     keep: Path | None = None,
     verbose: bool = False,
 ) -> int:
-    from fovalidate.cli import FailOn, OutputFormat, run_and_report
+    """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory
+    from fovalidate.reporting import ReportRequest, run_and_report
 
-    output = output or OutputFormat.console
     folder = keep or Path(tempfile.mkdtemp(prefix="fovalidate-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -449,23 +543,16 @@ def run_demo(
                 f"fovalidate demo: {len(SERVERS)} emulated DHCP servers on {DEMO_NET}.0/24, "
                 f"inventory {inventory_path}"
             )
-            return run_and_report(
-                loaded,
-                only=[],
-                skip=list(DEMO_SKIP),
-                json_path=json_path,
-                junit_path=junit_path,
-                markdown_path=markdown_path,
-                sarif_path=sarif_path,
-                output=output,
-                fail_on=FailOn.fail,
+            request = ReportRequest(
+                skip=DEMO_SKIP,
+                files=dict(report_files or {}),
+                stdout_format=output,
                 timeout=DEMO_TIMEOUT,
-                workers=0,
                 dns_server=estate.dns_server,
-                ask_pass=False,
                 verbose=verbose,
                 heading=heading,
             )
+            return run_and_report(loaded, request)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)

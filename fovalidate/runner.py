@@ -34,19 +34,20 @@ from fovalidate.check.interface import (
     ServerTarget,
     Target,
 )
-from fovalidate.findings import Finding, Status
-from fovalidate.inventory.loader import LoadedInventory
-from fovalidate.probes import load_probes
-from fovalidate.probes.interface import (
+from fovalidate.facts.interface import (
     Cause,
     FactError,
     FactResult,
     FactUnavailable,
     FactView,
-    Probe,
-    ProbeContext,
-    ProbeFailed,
+    WithOrigin,
+    annotate,
+    kind_name,
 )
+from fovalidate.findings import Finding, Status
+from fovalidate.inventory.loader import LoadedInventory
+from fovalidate.probes import load_probes
+from fovalidate.probes.interface import Probe, ProbeContext, ProbeFailed
 from fovalidate.reports.interface import CheckInfo, Report
 from fovalidate.secrets import CredentialStore, redact
 
@@ -58,6 +59,9 @@ class RunOptions:
     timeout: float = 5.0
     workers: int = 0  # 0: one worker per probe task, up to MAX_WORKERS
     options: dict[str, Any] = field(default_factory=dict)
+    #: Probes that replace the registered one of their kind for this run
+    #: (`check --facts`: the answer-file source provides the "winrm" kind).
+    sources: dict[str, type[Probe]] = field(default_factory=dict)
 
 
 MAX_WORKERS = 512
@@ -93,10 +97,11 @@ def build_targets(inventory: LoadedInventory, applies_to: AppliesTo) -> list[Tar
 
 
 def _needed_facts(
-    check: Check, target: Target, probes: dict[str, type[Probe]], inventory: LoadedInventory
+    check: Check[Any], target: Target, probes: dict[str, type[Probe[Any, Any]]], inventory: LoadedInventory
 ) -> list[FactKey]:
     keys: list[FactKey] = []
-    for kind in check.needs_for(target):
+    for need in check.needs_for(target):
+        kind = kind_name(need)
         probe = probes.get(kind)
         if probe is None:
             continue  # reported as an ERROR finding at evaluation time
@@ -114,7 +119,7 @@ def _needed_facts(
 
 def gather(
     needed: Iterable[FactKey],
-    probes: dict[str, type[Probe]],
+    probes: dict[str, type[Probe[Any, Any]]],
     context: ProbeContext,
     *,
     workers: int = 0,
@@ -198,14 +203,14 @@ def _expire(
             progress.finished(key[1], key[0], error)
 
 
-def _deadline(probe: Probe, subject: Any, context: ProbeContext) -> float:
+def _deadline(probe: Probe[Any, Any], subject: Any, context: ProbeContext) -> float:
     try:
         return float(probe.deadline(subject, context))
     except Exception:  # a broken plugin hint must not kill the worker (its task would never end)
         return Probe.deadline(probe, subject, context)
 
 
-def _round_trips(probe: Probe, subject: Any, context: ProbeContext) -> int:
+def _round_trips(probe: Probe[Any, Any], subject: Any, context: ProbeContext) -> int:
     try:
         return int(probe.round_trips(subject, context))
     except Exception:  # an ordering hint from a plugin must never stop the run
@@ -218,11 +223,16 @@ def _subjects(inventory: LoadedInventory) -> dict[str, Any]:
     return subjects
 
 
-def _run_probe(probe: Probe, kind: str, name: str, subject: Any, context: ProbeContext) -> FactResult:
+def _run_probe(
+    probe: Probe[Any, Any], kind: str, name: str, subject: Any, context: ProbeContext
+) -> FactResult:
     started = time.monotonic()
     try:
         value = probe.gather(subject, context)
-        return FactResult(kind, name, value=value, seconds=time.monotonic() - started)
+        origin = None
+        if isinstance(value, WithOrigin):
+            value, origin = value.value, value.origin
+        return FactResult(kind, name, value=value, seconds=time.monotonic() - started, origin=origin)
     except ProbeFailed as failed:
         error = failed.error
     except Exception as exc:  # a probe bug must not lose the other results
@@ -237,7 +247,7 @@ def _run_probe(probe: Probe, kind: str, name: str, subject: Any, context: ProbeC
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate(check: Check, target: Target, facts: FactView, context: CheckContext) -> list[Finding]:
+def evaluate(check: Check[Any], target: Target, facts: FactView, context: CheckContext) -> list[Finding]:
     try:
         findings = list(check.evaluate(target, facts, context))
     except FactUnavailable as missing:
@@ -294,7 +304,7 @@ def _redacted(finding: Finding) -> Finding:
 
 def run(
     inventory: LoadedInventory,
-    checks: Sequence[Check],
+    checks: Sequence[Check[Any]],
     options: RunOptions | None = None,
     *,
     credentials: CredentialStore | None = None,
@@ -305,8 +315,8 @@ def run(
     options = options or RunOptions()
     started_at = clock()
     registry = load_probes()
-    probes = registry.probes
-    plan: list[tuple[Check, Target]] = []
+    probes = {**registry.probes, **options.sources}
+    plan: list[tuple[Check[Any], Target]] = []
     needed: list[FactKey] = []
     for check in checks:
         for target in build_targets(inventory, check.applies_to):
@@ -332,11 +342,11 @@ def run(
     findings: list[Finding] = []
     missing_probe_notices = []
     for check in checks:
-        unknown = [kind for kind in check.needs if kind not in probes]
+        unknown = [kind for kind in check.need_names() if kind not in probes]
         if unknown:
             missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
     for check, target in plan:
-        unknown = [kind for kind in check.needs if kind not in probes]
+        unknown = [kind for kind in check.need_names() if kind not in probes]
         if unknown:
             findings.append(
                 check.finding(
@@ -347,7 +357,11 @@ def run(
                 )
             )
             continue
-        findings.extend(evaluate(check, target, view, check_context))
+        # A view of its own per evaluation records which facts the findings
+        # rest on, so that facts from an answer file are named in them.
+        reading = FactView(view.results, read=[])
+        found = evaluate(check, target, reading, check_context)
+        findings.extend(annotate(finding, reading.origins()) for finding in found)
 
     return Report(
         findings=tuple(_redacted(f) for f in findings),

@@ -50,5 +50,7 @@ fi
 
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+# Types: fovalidate/ and checks/ (configured in pyproject.toml; strict on the plugin contract).
+"$VENV/bin/mypy"
 # pytest exits 5 when it collects nothing; set -e makes that a failure too.
 exec "$VENV/bin/python" -m pytest "$@"

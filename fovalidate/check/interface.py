@@ -18,13 +18,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from fovalidate.facts.interface import FactKind, kind_name
 from fovalidate.findings import Finding, SourceLocation, Status
 
 if TYPE_CHECKING:
+    from fovalidate.facts.interface import FactView
     from fovalidate.inventory.model import Relationship, Relay, Server, Thresholds
-    from fovalidate.probes.interface import FactView
 
 
 class AppliesTo(str, enum.Enum):
@@ -87,6 +88,10 @@ class RelayTarget:
 
 
 Target = ServerTarget | RelationshipTarget | RelayTarget
+#: The target type a check is written for (`Check[RelationshipTarget]`).
+TargetT = TypeVar("TargetT", ServerTarget, RelationshipTarget, RelayTarget)
+#: A fact kind as a check names it: a typed key, or (older plugins) its name.
+Need = FactKind[Any] | str
 
 
 @dataclass(frozen=True)
@@ -100,34 +105,44 @@ class CheckContext:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Check(ABC):
-    """Base class of every check. Subclasses set the class attributes below."""
+class Check(ABC, Generic[TargetT]):
+    """Base class of every check. Subclasses set the class attributes below.
+
+    A check is generic over the target it is evaluated on, which must match
+    `applies_to`: `class TimeSkew(Check[RelationshipTarget])` with
+    `applies_to = AppliesTo.RELATIONSHIP`.
+    """
 
     #: Dotted identifier, stable across releases: "time.skew".
     id: ClassVar[str]
     #: One line for listings.
     title: ClassVar[str]
     applies_to: ClassVar[AppliesTo]
-    #: Fact kinds gathered before this check runs (see `fovalidate.probes`).
-    needs: ClassVar[tuple[str, ...]] = ()
+    #: Fact kinds gathered before this check runs: typed keys from `fovalidate.facts`.
+    needs: ClassVar[tuple[Need, ...]] = ()
     #: Links printed with every finding of this check.
     references: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def evaluate(self, target: Any, facts: FactView, context: CheckContext) -> Iterable[Finding]:
+    def evaluate(self, target: TargetT, facts: FactView, context: CheckContext) -> Iterable[Finding]:
         """Return the findings for one target. Must not do any I/O."""
 
-    def needs_for(self, target: Any) -> tuple[str, ...]:
+    def needs_for(self, target: TargetT) -> tuple[Need, ...]:
         """The fact kinds to gather for `target`: `needs` unless a check's
         needs depend on the target (relay checks read WinRM scope lists only
         for `scopes: all`). Must return a subset of `needs`."""
         return self.needs
 
+    @classmethod
+    def need_names(cls) -> tuple[str, ...]:
+        """The names of the kinds in `needs` (for listings and the runner)."""
+        return tuple(kind_name(kind) for kind in cls.needs)
+
     # -- helpers for subclasses -------------------------------------------------
 
     def finding(
         self,
-        target: Target,
+        target: TargetT,
         status: Status,
         message: str,
         *,

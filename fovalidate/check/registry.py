@@ -9,32 +9,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from typing import Any
 
 from fovalidate.check.interface import AppliesTo, Check
+from fovalidate.registry import PluginLoadError, load_plugins, plugin_entry_points
 
 ENTRY_POINT_GROUP = "fovalidate.checks"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
 
 
 @dataclass(frozen=True)
-class PluginLoadError:
-    """A plugin that could not be loaded, with the reason in plain words."""
-
-    name: str
-    source: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class CheckRegistry:
-    checks: tuple[Check, ...]
+    checks: tuple[Check[Any], ...]
     errors: tuple[PluginLoadError, ...]
 
-    def by_id(self) -> dict[str, Check]:
+    def by_id(self) -> dict[str, Check[Any]]:
         return {check.id: check for check in self.checks}
 
-    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Check]:
+    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Check[Any]]:
         """Checks matching `only` (all when empty) minus `skip`.
 
         Patterns match a whole id or a prefix ending at a dot: `dhcp` selects
@@ -53,34 +45,25 @@ def _matches(pattern: str, check_id: str) -> bool:
 
 
 def load_checks() -> CheckRegistry:
-    checks: dict[str, Check] = {}
-    errors: list[PluginLoadError] = []
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        source = entry.value
-        try:
-            loaded = entry.load()
-        except Exception as exc:  # a broken plugin must not take the others down
-            errors.append(PluginLoadError(entry.name, source, f"import failed: {type(exc).__name__}: {exc}"))
-            continue
-        problem = _validate(loaded)
+    loaded = load_plugins(ENTRY_POINT_GROUP, Check)
+    checks: dict[str, Check[Any]] = {}
+    errors: list[PluginLoadError] = list(loaded.errors)
+    sources = {entry.name: entry.value for entry in plugin_entry_points(ENTRY_POINT_GROUP)}
+    for name, candidate in loaded.classes.items():
+        problem = _validate(candidate)
         if problem:
-            errors.append(PluginLoadError(entry.name, source, problem))
+            errors.append(PluginLoadError(name, sources[name], problem))
             continue
-        check = loaded()
+        check = candidate()
         if check.id in checks:
-            errors.append(
-                PluginLoadError(
-                    entry.name, source, f"check id {check.id!r} is already provided by another plugin"
-                )
-            )
+            reason = f"check id {check.id!r} is already provided by another plugin"
+            errors.append(PluginLoadError(name, sources[name], reason))
             continue
         checks[check.id] = check
     return CheckRegistry(tuple(sorted(checks.values(), key=lambda c: c.id)), tuple(errors))
 
 
-def _validate(candidate: object) -> str | None:
-    if not (isinstance(candidate, type) and issubclass(candidate, Check)):
-        return "the entry point must name a subclass of fovalidate.check.interface.Check"
+def _validate(candidate: type[Check[Any]]) -> str | None:
     for attribute in ("id", "title", "applies_to"):
         if not hasattr(candidate, attribute):
             return f"the class does not set `{attribute}`"

@@ -112,6 +112,11 @@ class _Positions:
         return None
 
 
+def _at(position: tuple[int, int] | None) -> tuple[int | None, int | None]:
+    """(line, column) of a position, or (None, None) when the field is not in the file."""
+    return position if position is not None else (None, None)
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -245,13 +250,15 @@ def parse_inventory(
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw_bytes[: exc.start].count(b"\n") + 1
+        bad_line = raw_bytes[: exc.start].count(b"\n") + 1
         raise InventoryError(
-            [InventoryProblem(source, line, None, "", "the file is not UTF-8 text", "save it as UTF-8")]
+            [InventoryProblem(source, bad_line, None, "", "the file is not UTF-8 text", "save it as UTF-8")]
         ) from None
 
     problems: list[InventoryProblem] = []
     positions = _Positions()
+    line: int | None  # where each problem below is, when the file shows it
+    col: int | None
     try:
         # libyaml's composer (when PyYAML has it) is ~10x faster and keeps positions.
         node = yaml.compose(text, Loader=_COMPOSER)
@@ -333,7 +340,7 @@ def parse_inventory(
         )
 
     for path in _secret_keys(document, ()):
-        line, col = positions.line_of(path) or (None, None)
+        line, col = _at(positions.line_of(path))
         problems.append(
             InventoryProblem(
                 source,
@@ -365,7 +372,7 @@ def parse_inventory(
         files = _expand_relay_glob(relay.config, base)
         relay_files[relay.name] = files
         if check_files and not files:
-            line, col = positions.line_of(("relays", index, "config")) or (None, None)
+            line, col = _at(positions.line_of(("relays", index, "config")))
             problems.append(
                 InventoryProblem(
                     source,
@@ -509,7 +516,7 @@ def _problem_from_error(
             if loc[:cut] in origin:
                 file_path = origin[loc[:cut]] + loc[cut:]
                 break
-    line, col = positions.line_of(file_path) or (None, None)
+    line, col = _at(positions.line_of(file_path))
     kind = error["type"]
     message = error["msg"]
     fix = ""
@@ -545,7 +552,7 @@ def _cross_checks(model: Inventory, source: str, positions: _Positions) -> list[
     problems: list[InventoryProblem] = []
 
     def add(path: FieldPath, message: str, fix: str = "") -> None:
-        line, col = positions.line_of(path) or (None, None)
+        line, col = _at(positions.line_of(path))
         problems.append(InventoryProblem(source, line, col, _dotted(path), message, fix))
 
     names: dict[str, int] = {}

@@ -121,6 +121,11 @@ class Server(ServerSettings):
     address: ipaddress.IPv4Address = Field(description="The address the partner and relays use")
     fqdn: str | None = Field(None, description="DNS name; checked forward (A) and reverse (PTR)")
     site: str | None = None
+    answer_file: str | None = Field(
+        None,
+        description="Read this server's Windows facts from this answer file (written by the collector "
+        "from `fovalidate collect`) instead of over WinRM; relative to the inventory's folder",
+    )
 
 
 Mode = Literal["load-balance", "hot-standby"]
@@ -206,6 +211,11 @@ class Thresholds(StrictModel):
     time_skew_fail: Duration = Field(
         60.0, description="FAIL when they may differ this much (the wizard halts at one minute)"
     )
+    answer_max_age: Duration = Field(
+        7 * 86400.0,
+        description="Facts from an answer file older than this give WARN instead of PASS "
+        "(collect again); `check --facts-max-age` overrides it",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
@@ -214,28 +224,36 @@ class Thresholds(StrictModel):
         return self
 
 
-RELAY_PLATFORMS = (
-    "cisco_ios",
-    "cisco_xe",
-    "cisco_nxos",
-    "cisco_asa",
-    "arista_eos",
-    "juniper_junos",
-    "aruba_aoscx",
-    "mikrotik_routeros",
-    "vyos",
-    "fortinet",
-)
+def _platform_enum(schema: dict[str, Any]) -> None:
+    """The schema lists the registered platform names (fovalidate.platforms entry points)."""
+    from fovalidate.relays.registry import accepted_names
+
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string":
+            option["enum"] = list(accepted_names())
 
 
 class Relay(StrictModel):
     """A router or switch whose saved configuration relays DHCP to the servers."""
 
     name: Name
-    platform: Literal[RELAY_PLATFORMS] | None = Field(  # type: ignore[valid-type]
-        None, description="netmiko-style platform name; detected from the file when left out"
+    platform: str | None = Field(
+        None,
+        description="netmiko-style platform name; detected from the file when left out",
+        json_schema_extra=_platform_enum,
     )
     config: str = Field(description="Config file or glob, relative to the inventory's folder")
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from fovalidate.relays.registry import accepted_names, normalize_platform
+
+        if normalize_platform(value) is None:
+            raise ValueError(f"unknown platform {value!r}; use one of {', '.join(accepted_names())}")
+        return value
 
 
 class Inventory(StrictModel):

@@ -8,35 +8,16 @@ ADDRESS[:PORT]. Each lookup's outcome is kept as data ("nxdomain", "timeout",
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
-from typing import Literal
 
 import dns.exception
 import dns.resolver
 import dns.reversename
 
+from fovalidate.facts import DNS
+from fovalidate.facts.network import DnsFacts, Lookup
 from fovalidate.findings import Status
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
-
-Outcome = Literal["ok", "nxdomain", "noanswer", "timeout", "refused", "error"]
-
-
-@dataclass(frozen=True)
-class Lookup:
-    query: str
-    outcome: Outcome
-    answers: tuple[str, ...] = ()
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class DnsFacts:
-    fqdn: str
-    address: str
-    resolver: str
-    forward: Lookup
-    reverse: Lookup
 
 
 def parse_dns_server(text: str) -> tuple[str, int]:
@@ -109,8 +90,8 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__).splitlines()[0]
 
 
-class DnsProbe(Probe):
-    kind = "dns"
+class DnsProbe(Probe[Server, DnsFacts]):
+    produces = DNS
     description = "A and PTR lookups of each server's fqdn (dnspython)"
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:

@@ -10,10 +10,11 @@ says so.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import ntplib
 
+from fovalidate.facts import NTP
+from fovalidate.facts.network import NtpMeasurement
 from fovalidate.findings import Status
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
@@ -26,29 +27,8 @@ W32TIME_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class NtpMeasurement:
-    """The server's clock relative to this machine's, from the best sample."""
-
-    #: server clock minus local clock, seconds
-    offset: float
-    #: round-trip delay of that sample, seconds; the offset is exact to +/- delay/2
-    delay: float
-    stratum: int
-    leap: int
-    reference: str
-    samples_sent: int
-    samples_answered: int
-    #: local time (epoch seconds) at which the kept sample was taken
-    measured_at: float
-
-    @property
-    def uncertainty(self) -> float:
-        return self.delay / 2
-
-
-class NtpProbe(Probe):
-    kind = "ntp"
+class NtpProbe(Probe[Server, NtpMeasurement]):
+    produces = NTP
     description = "NTP query (ntplib) to each server"
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:

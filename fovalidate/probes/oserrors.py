@@ -25,7 +25,7 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return Cause.TIMED_OUT, "no answer before the timeout"
     if isinstance(exc, ConnectionRefusedError) or getattr(exc, "errno", None) == errno.ECONNREFUSED:
         return Cause.REFUSED, "the host answered, but nothing listens on that port"
-    if getattr(exc, "errno", None) in _UNREACHABLE:
+    if isinstance(exc, OSError) and exc.errno in _UNREACHABLE:
         return (
             Cause.UNREACHABLE,
             f"no route to the host, or a firewall rejected the packet ({exc.strerror or exc})",

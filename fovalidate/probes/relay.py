@@ -10,31 +10,13 @@ Only when no file at all could be read does the probe fail.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from fovalidate.facts import RELAY_CONFIG
+from fovalidate.facts.relay import ConfigProblem, RelayConfigFacts
 from fovalidate.inventory.model import Relay
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
 from fovalidate.relays.interface import ParsedConfig
-
-KIND = "relay.config"
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    path: str
-    problem: str
-    fix: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.problem}" + (f" ({self.fix})" if self.fix else "")
-
-
-@dataclass(frozen=True)
-class RelayConfigFacts:
-    relay: str
-    configs: tuple[ParsedConfig, ...]
-    problems: tuple[ConfigProblem, ...] = ()
 
 
 def shown_path(path: Path) -> str:
@@ -49,9 +31,8 @@ def shown_path(path: Path) -> str:
     return relative.replace(os.sep, "/")
 
 
-class RelayConfigProbe(Probe):
-    kind = KIND
-    subject = "relay"
+class RelayConfigProbe(Probe[Relay, RelayConfigFacts]):
+    produces = RELAY_CONFIG
     description = "Read the relays' saved configurations (files named in the inventory; offline)"
 
     def gather(self, subject: Relay, context: ProbeContext) -> RelayConfigFacts:

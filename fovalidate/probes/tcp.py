@@ -5,23 +5,12 @@ from __future__ import annotations
 import errno
 import socket
 import time
-from dataclasses import dataclass
-from typing import Literal
 
+from fovalidate.facts import FAILOVER_PORT
+from fovalidate.facts.network import PortProbeResult, PortState
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Probe, ProbeContext
 from fovalidate.probes.oserrors import classify
-
-PortState = Literal["open", "refused", "filtered", "unreachable"]
-
-
-@dataclass(frozen=True)
-class PortProbeResult:
-    address: str
-    port: int
-    state: PortState
-    seconds: float
-    detail: str = ""
 
 
 def connect(address: str, port: int, timeout: float) -> PortProbeResult:
@@ -48,8 +37,8 @@ def connect(address: str, port: int, timeout: float) -> PortProbeResult:
     return PortProbeResult(address, port, state, time.monotonic() - started, detail)
 
 
-class FailoverPortProbe(Probe):
-    kind = "tcp.failover"
+class FailoverPortProbe(Probe[Server, PortProbeResult]):
+    produces = FAILOVER_PORT
     description = "TCP connect from this machine to each server's failover port"
 
     def gather(self, subject: Server, context: ProbeContext) -> PortProbeResult:

@@ -11,59 +11,31 @@ file cannot be used at all; anything odd inside a readable file ends up in
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from fovalidate.relays.interface import (
-    PLATFORM_ALIASES,
-    PLATFORMS,
-    ConfigReader,
-    ConfigReadError,
-    ParsedConfig,
-)
+from fovalidate.relays.interface import ConfigReader, ConfigReadError, ParsedConfig
+from fovalidate.relays.registry import normalize_platform, platform_names, reader_for
 
 __all__ = [
     "PLATFORMS",
     "ConfigReadError",
+    "ConfigReader",
     "ParsedConfig",
     "normalize_platform",
     "parse_file",
     "parse_text",
+    "platform_names",
     "reader_for",
 ]
 
-#: Platform -> "module:Class" of its reader (imported on first use).
-_READERS = {
-    "cisco_ios": "fovalidate.relays.cisco_ios:CiscoIosReader",
-    "cisco_nxos": "fovalidate.relays.cisco_nxos:CiscoNxosReader",
-    "cisco_asa": "fovalidate.relays.cisco_asa:CiscoAsaReader",
-    "arista_eos": "fovalidate.relays.arista_eos:AristaEosReader",
-    "juniper_junos": "fovalidate.relays.juniper_junos:JuniperJunosReader",
-    "aruba_aoscx": "fovalidate.relays.aruba_aoscx:ArubaAoscxReader",
-    "mikrotik_routeros": "fovalidate.relays.mikrotik_routeros:MikrotikRouterosReader",
-    "vyos": "fovalidate.relays.vyos:VyosReader",
-    "fortinet": "fovalidate.relays.fortinet:FortinetReader",
-}
-_CACHE: dict[str, ConfigReader] = {}
 
-
-def normalize_platform(name: str) -> str | None:
-    """The reader's platform name for a netmiko-style name, or None if unknown."""
-    key = name.strip().lower()
-    key = PLATFORM_ALIASES.get(key, key)
-    return key if key in _READERS else None
-
-
-def reader_for(platform: str) -> ConfigReader:
-    key = normalize_platform(platform)
-    if key is None:
-        raise KeyError(platform)
-    reader = _CACHE.get(key)
-    if reader is None:
-        module_name, class_name = _READERS[key].split(":")
-        reader = _CACHE[key] = getattr(importlib.import_module(module_name), class_name)()
-    return reader
+def __getattr__(name: str) -> Any:
+    # `PLATFORMS` is kept for code written before the platform registry.
+    if name == "PLATFORMS":
+        return platform_names()
+    raise AttributeError(name)
 
 
 def parse_lines(lines: Sequence[str], *, path: str, platform: str | None = None) -> ParsedConfig:
@@ -80,7 +52,7 @@ def parse_lines(lines: Sequence[str], *, path: str, platform: str | None = None)
             raise ConfigReadError(
                 path,
                 "the platform could not be recognised",
-                f"give it: platform: in the inventory, or --platform (one of {', '.join(PLATFORMS)})",
+                f"give it: platform: in the inventory, or --platform (one of {', '.join(platform_names())})",
             )
         chosen = detection.platform
         confidence = detection.confidence
@@ -89,7 +61,7 @@ def parse_lines(lines: Sequence[str], *, path: str, platform: str | None = None)
     else:
         normalized = normalize_platform(platform)
         if normalized is None:
-            known = ", ".join(PLATFORMS)
+            known = ", ".join(platform_names())
             raise ConfigReadError(path, f"unknown platform {platform!r}", f"use one of {known}")
         chosen, confidence = normalized, "given"
     reader = reader_for(chosen)

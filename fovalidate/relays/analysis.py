@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fovalidate.findings import SourceLocation
-from fovalidate.relays.interface import DEFAULT_VRF, ParsedConfig, RelayInterface, RelayTarget
+from fovalidate.relays.interface import DEFAULT_VRF, ParsedConfig, RelayDestination, RelayInterface
 
 if TYPE_CHECKING:
-    from fovalidate.check.interface import CheckContext, RelationshipTarget
+    from fovalidate.check.interface import CheckContext, Need, RelationshipTarget
+    from fovalidate.facts.interface import FactError, FactView
     from fovalidate.inventory.model import Server
-    from fovalidate.probes.interface import FactError, FactView
 
-KIND = "relay.config"
 IPv4Net = ipaddress.IPv4Network
 #: Shortest prefix considered when guessing that a target is a directed broadcast.
 BROADCAST_GUESS_PREFIXES = range(30, 15, -1)
@@ -63,20 +62,19 @@ class RelayConfigs:
 
 
 def relay_configs(facts: FactView, context: CheckContext) -> RelayConfigs:
-    from fovalidate.probes.interface import Cause, FactError
+    from fovalidate.facts import RELAY_CONFIG, FactUnavailable
 
     configs: list[tuple[str, ParsedConfig]] = []
     errors: list[tuple[str, FactError]] = []
     file_problems: list[tuple[str, str]] = []
     for relay in context.all_relays:
-        result = facts.result(KIND, relay.name)
-        if result is None:
-            errors.append((relay.name, FactError(Cause.INTERRUPTED, "the run stopped before it was read")))
-        elif result.error is not None:
-            errors.append((relay.name, result.error))
-        else:
-            configs.extend((relay.name, config) for config in result.value.configs)
-            file_problems.extend((relay.name, str(p)) for p in result.value.problems)
+        try:
+            read = facts.get(RELAY_CONFIG, relay.name)
+        except FactUnavailable as missing:
+            errors.append((relay.name, missing.error))
+            continue
+        configs.extend((relay.name, config) for config in read.configs)
+        file_problems.extend((relay.name, str(p)) for p in read.problems)
     return RelayConfigs(tuple(configs), tuple(errors), tuple(file_problems))
 
 
@@ -90,13 +88,13 @@ def carriers(scope: IPv4Net, configs: Iterable[tuple[str, ParsedConfig]]) -> lis
     return found
 
 
-def effective_vrf(target: RelayTarget, interface: RelayInterface) -> str:
+def effective_vrf(target: RelayDestination, interface: RelayInterface) -> str:
     return target.vrf or interface.vrf or DEFAULT_VRF
 
 
 @dataclass(frozen=True)
 class Broadcast:
-    target: RelayTarget
+    target: RelayDestination
     network: IPv4Net
     #: True when a config has an interface in that subnet, so its mask is known.
     confirmed: bool
@@ -108,13 +106,13 @@ class Judgement:
 
     carrier: Carrier
     #: Partner name -> targets that reach it (its address, or a confirmed broadcast).
-    reached: dict[str, list[RelayTarget]]
+    reached: dict[str, list[RelayDestination]]
     #: Partners only reached by an unconfirmed broadcast guess or a *maybe* target.
-    possibly: dict[str, list[RelayTarget]]
+    possibly: dict[str, list[RelayDestination]]
     missing: tuple[Server, ...]
     broadcasts: tuple[Broadcast, ...]
     #: Targets that are neither partner nor a broadcast towards them.
-    stale: tuple[RelayTarget, ...]
+    stale: tuple[RelayDestination, ...]
     #: Effective VRFs of the targets that reach a partner.
     vrfs: frozenset[str]
 
@@ -125,10 +123,10 @@ def judge(
     known_networks: Sequence[IPv4Net],
 ) -> Judgement:
     interface = carrier.interface
-    reached: dict[str, list[RelayTarget]] = {p.name: [] for p in partners}
-    possibly: dict[str, list[RelayTarget]] = {p.name: [] for p in partners}
+    reached: dict[str, list[RelayDestination]] = {p.name: [] for p in partners}
+    possibly: dict[str, list[RelayDestination]] = {p.name: [] for p in partners}
     broadcasts: list[Broadcast] = []
-    stale: list[RelayTarget] = []
+    stale: list[RelayDestination] = []
     vrfs: set[str] = set()
     for target in interface.relay_targets:
         hit = False
@@ -165,7 +163,7 @@ def judge(
 
 
 def directed_broadcast(
-    target: RelayTarget, partners: Sequence[Server], known_networks: Sequence[IPv4Net]
+    target: RelayDestination, partners: Sequence[Server], known_networks: Sequence[IPv4Net]
 ) -> Broadcast | None:
     """Is `target` the broadcast address of a subnet holding a partner?
 
@@ -199,12 +197,14 @@ def server_label(server: Server) -> str:
     return f"{server.name} ({server.address})"
 
 
-def scope_needs(target: RelationshipTarget, needs: tuple[str, ...]) -> tuple[str, ...]:
+def scope_needs(target: RelationshipTarget, needs: tuple[Need, ...]) -> tuple[Need, ...]:
     """Fact kinds a relay check needs for `target`: WinRM only when the
     scopes come from the primary (`scopes: all`), so router configs alone
     can be checked offline when the inventory lists the scopes."""
+    from fovalidate.facts import WINDOWS, kind_name
+
     if isinstance(target.relationship.scopes, list):
-        return tuple(kind for kind in needs if kind != "winrm")
+        return tuple(kind for kind in needs if kind_name(kind) != WINDOWS.name)
     return needs
 
 
@@ -219,10 +219,11 @@ def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | s
     scopes = target.relationship.scopes
     if isinstance(scopes, list):
         return list(scopes)
-    from fovalidate.probes.interface import FactUnavailable
+    from fovalidate.facts import WINDOWS, FactUnavailable
+    from fovalidate.facts.windows import SectionError
 
     primary = target.primary.name
-    result = facts.result("winrm", primary)
+    result = facts.result(WINDOWS, primary)
     if result is None:
         return (
             "scopes: all needs the primary's scope list, which is read over WinRM, and no WinRM facts "
@@ -230,17 +231,19 @@ def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | s
             "inventory instead (scopes: [10.10.0.0/24, ...])"
         )
     if result.error is not None:
-        if result.error.status.value == "skip":
+        if result.error.skipped:
             return (
                 f"scopes: all needs {primary}'s scope list over WinRM, which is switched off "
                 f"({result.error.detail}); list the scopes in the inventory instead"
             )
-        raise FactUnavailable("winrm", primary, result.error)
-    windows = result.value
+        raise FactUnavailable(WINDOWS.name, primary, result.error)
+    windows = facts.get(WINDOWS, primary)
     read = windows.require(windows.scopes)
     taken: set[ipaddress.IPv4Address] = set()
-    relationships = getattr(windows, "relationships", ())
-    if isinstance(relationships, tuple):
+    relationships = windows.relationships
+    # An unreadable relationship list must not hide the scopes: it is
+    # reported by dhcp.relationships; here it only means "none taken".
+    if not isinstance(relationships, SectionError):
         for existing in relationships:
             if existing.name.lower() != target.relationship.name.lower():
                 taken.update(existing.scope_ids)

@@ -22,8 +22,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import cidr, ipv4, looks_like_relay
@@ -34,6 +34,23 @@ _DHCP_RELAY_SETTINGS = ("all-subnets", "information", "always-on")
 class AristaEosReader(IndentedReader):
     platform = "arista_eos"
     display_name = "Arista EOS"
+    detection_rank = 40
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^! device: \S+ \(", 8),
+        (r"^! boot system flash:", 6),
+        (r"^transceiver qsfp default-mode", 6),
+        (r"^service routing protocols model ", 6),
+        (r"^   ip address \d+\.\d+\.\d+\.\d+/\d+", 3),
+        (r"^   ip address virtual ", 6),
+        (r"^   ip helper-address ", 3),
+        (r"^   vrrp \d+ ipv4 ", 6),
+        (r"^ip virtual-router mac-address ", 6),
+        (r"^vrf instance ", 5),
+        (r"^management api http-commands", 5),
+        (r"^daemon TerminAttr", 6),
+        (r"^spanning-tree mode mstp", 1),
+    )
     banner_style = "eof"
 
     def interface_line(
@@ -105,7 +122,7 @@ class AristaEosReader(IndentedReader):
         if address is None or rest:
             ctx.log.unknown(line, text)
             return
-        builder.targets.append(RelayTarget(address, line, vrf, source_interface=source))
+        builder.targets.append(RelayDestination(address, line, vrf, source_interface=source))
 
     def vrrp_line(
         self, builder: InterfaceBuilder, parts: list[str], text: str, line: int, ctx: ReadContext
@@ -144,7 +161,7 @@ class AristaEosReader(IndentedReader):
                 return
             servers = ctx.extra.setdefault("global_servers", [])
             assert isinstance(servers, list)
-            servers.append(RelayTarget(address, line, via="dhcp relay"))
+            servers.append(RelayDestination(address, line, via="dhcp relay"))
         elif words[0] in ("tunnel", "mlag", "information", "all-subnets", "always-on", "no", "default"):
             return
         elif not words[0].startswith("server") and "ipv6" not in words[0]:

@@ -17,8 +17,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import cidr, ipv4, looks_like_relay
@@ -27,6 +27,20 @@ from fovalidate.relays.text import cidr, ipv4, looks_like_relay
 class ArubaAoscxReader(IndentedReader):
     platform = "aruba_aoscx"
     display_name = "Aruba AOS-CX"
+    detection_rank = 50
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^!Version ArubaOS-CX", 10),
+        (r"^!export-password:", 6),
+        (r"^interface vlan \d+", 5),
+        (r"^interface \d+/\d+/\d+", 5),
+        (r"^    vrf attach ", 5),
+        (r"^    active-gateway ip ", 6),
+        (r"^vsx$", 6),
+        (r"^    ip address \d+\.\d+\.\d+\.\d+/\d+", 2),
+        (r"^ssh server vrf ", 3),
+        (r"^vlan \d+$", 1),
+    )
     banner_style = "delimiter"
 
     def interface_line(
@@ -52,7 +66,7 @@ class ArubaAoscxReader(IndentedReader):
                 if address is None or rest:
                     ctx.log.unknown(line, text)
                     return None
-                builder.targets.append(RelayTarget(address, line, vrf))
+                builder.targets.append(RelayDestination(address, line, vrf))
             elif what == "bootp-gateway":
                 return None
             elif looks_like_relay(text):

@@ -27,8 +27,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import address_and_mask, ipv4, looks_like_relay
 
@@ -38,6 +38,18 @@ _GLOBAL_SETTINGS = ("dhcprelay setroute", "dhcprelay timeout", "dhcprelay inform
 class CiscoAsaReader(IndentedReader):
     platform = "cisco_asa"
     display_name = "Cisco ASA"
+    detection_rank = 10
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^: Saved", 4),
+        (r"^ASA Version \d", 10),
+        (r"^ nameif \S+$", 4),
+        (r"^ security-level \d+", 4),
+        (r"^dhcprelay (server|enable) ", 6),
+        (r"^same-security-traffic ", 4),
+        (r"^object network ", 2),
+        (r"^access-group \S+ in interface ", 4),
+    )
     banner_style = "line"  # each banner line is its own `banner motd ...` command
     comment_chars = "!:"  # `: Saved` header lines
 
@@ -61,7 +73,7 @@ class CiscoAsaReader(IndentedReader):
             if len(parts) == 3 and parts[1] == "server":
                 address = ipv4(parts[2])
                 if address is not None:
-                    builder.targets.append(RelayTarget(address, line, via="interface"))
+                    builder.targets.append(RelayDestination(address, line, via="interface"))
                     return None
             ctx.log.unknown(line, text)
         elif head == "vrf" and len(parts) == 2:
@@ -84,7 +96,7 @@ class CiscoAsaReader(IndentedReader):
             if address is not None:
                 servers = ctx.extra.setdefault("servers", [])
                 assert isinstance(servers, list)
-                servers.append(RelayTarget(address, line, via=parts[3]))
+                servers.append(RelayDestination(address, line, via=parts[3]))
                 return
         elif parts[1] == "enable" and len(parts) == 3:
             enabled = ctx.extra.setdefault("enabled", {})

@@ -21,8 +21,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import address_and_mask, cidr, ipv4, looks_like_relay
@@ -62,6 +62,23 @@ _GROUP_SETTINGS = frozenset(
 class CiscoIosReader(IndentedReader):
     platform = "cisco_ios"
     display_name = "Cisco IOS / IOS-XE"
+    aliases = ("cisco_xe",)
+    detection_rank = 30
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^Building configuration", 3),
+        (r"^Current configuration : \d+ bytes", 3),
+        (r"^version 1\d\.\d+$", 3),
+        (r"^boot-start-marker", 5),
+        (r"^service timestamps ", 3),
+        (r"^ ip address \d+\.\d+\.\d+\.\d+ \d+\.\d+\.\d+\.\d+", 3),
+        (r"^ ip helper-address ", 3),
+        (r"^ standby (\d+ )?ip ", 4),
+        (r"^ (ip )?vrf forwarding ", 3),
+        (r"^interface (GigabitEthernet|FastEthernet|TenGigabitEthernet|Vlan)\S*$", 1),
+        (r"^license udi ", 4),
+        (r"^platform ", 2),
+    )
     banner_style = "delimiter"
 
     def interface_line(
@@ -146,7 +163,7 @@ class CiscoIosReader(IndentedReader):
         if address is None or rest:
             ctx.log.unknown(line, text)
             return
-        builder.targets.append(RelayTarget(address, line, vrf, redundancy=redundancy))
+        builder.targets.append(RelayDestination(address, line, vrf, redundancy=redundancy))
 
     def standby_line(
         self, builder: InterfaceBuilder, parts: list[str], text: str, line: int, ctx: ReadContext

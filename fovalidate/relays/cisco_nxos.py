@@ -19,8 +19,8 @@ from fovalidate.relays.interface import (
     InterfaceAddress,
     InterfaceBuilder,
     ParsedConfig,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
     shared_vrf,
 )
 from fovalidate.relays.text import address_and_mask, cidr, ipv4, looks_like_relay
@@ -32,6 +32,20 @@ _RELAY_SETTINGS = frozenset(("subnet-broadcast", "information", "subnet-selectio
 class CiscoNxosReader(IndentedReader):
     platform = "cisco_nxos"
     display_name = "Cisco NX-OS"
+    detection_rank = 20
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^!Command: show running-config", 6),
+        (r"^feature \S+", 4),
+        (r"^  vrf member \S+", 5),
+        (r"^  ip address \d+\.\d+\.\d+\.\d+/\d+", 3),
+        (r"^  ip dhcp relay address ", 6),
+        (r"^  hsrp \d+", 4),
+        (r"^vdc \S+ id \d+", 6),
+        (r"^switchname ", 4),
+        (r"^  fabric forwarding mode anycast-gateway", 6),
+        (r"^version \d+\.\d+\(\d+\)", 2),
+    )
     banner_style = "delimiter"
 
     def interface_line(
@@ -111,7 +125,7 @@ class CiscoNxosReader(IndentedReader):
             if address is None or rest:
                 ctx.log.unknown(line, text)
                 return
-            builder.targets.append(RelayTarget(address, line, vrf))
+            builder.targets.append(RelayDestination(address, line, vrf))
         elif words[0] == "source-interface" and len(words) == 2:
             builder.source_interface = words[1]
         elif words[0] not in _RELAY_SETTINGS:

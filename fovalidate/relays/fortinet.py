@@ -24,8 +24,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, address_and_mask, cidr, ipv4, split_quoted, unquote
 
@@ -49,13 +49,24 @@ _RELAY_SETTINGS = frozenset(
 class _Relay:
     service: str = "disable"
     kind: str = "regular"
-    candidates: list[RelayTarget] = field(default_factory=list)
+    candidates: list[RelayDestination] = field(default_factory=list)
     line: int = 0
 
 
 class FortinetReader(ConfigReader):
     platform = "fortinet"
     display_name = "Fortinet FortiOS"
+    detection_rank = 90
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^#config-version=FG", 10),
+        (r"^config system \S+", 5),
+        (r"^\s+edit \"?[^\"]+\"?$", 2),
+        (r"^\s+next$", 3),
+        (r"^\s+set vdom ", 4),
+        (r"^\s+set allowaccess ", 5),
+        (r"^end$", 1),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()
@@ -192,7 +203,7 @@ class FortinetReader(ConfigReader):
                 if address is None:
                     log.unknown(line, text)
                     continue
-                relay.candidates.append(RelayTarget(address, line))
+                relay.candidates.append(RelayDestination(address, line))
         elif key.startswith("dhcp-relay") and key not in _RELAY_SETTINGS:
             log.unknown(line, text)
 

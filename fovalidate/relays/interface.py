@@ -19,19 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-#: Platform names as netmiko spells them. `cisco_xe` is read as `cisco_ios`.
-PLATFORMS = (
-    "cisco_ios",
-    "cisco_nxos",
-    "cisco_asa",
-    "arista_eos",
-    "juniper_junos",
-    "aruba_aoscx",
-    "mikrotik_routeros",
-    "vyos",
-    "fortinet",
-)
-PLATFORM_ALIASES = {"cisco_xe": "cisco_ios"}
 #: How relay targets in the global routing table are named (IOS `global`, NX-OS `use-vrf default`).
 DEFAULT_VRF = "default"
 
@@ -70,7 +57,7 @@ class InterfaceAddress:
 
 
 @dataclass(frozen=True)
-class RelayTarget:
+class RelayDestination:
     """One DHCP server (or directed broadcast) an interface relays to.
 
     `vrf` is the VRF the target is reached in when the config names one
@@ -110,13 +97,13 @@ class RelayInterface:
     vrf: str | None = None
     #: Primary address first, then secondaries in file order.
     subnets: tuple[InterfaceAddress, ...] = ()
-    relay_targets: tuple[RelayTarget, ...] = ()
+    relay_targets: tuple[RelayDestination, ...] = ()
     fhrp: tuple[FhrpGroup, ...] = ()
     #: Every relay target uses IOS `redundancy` naming an HSRP group of this interface.
     hsrp_aware_relay: bool = False
     #: Targets that apply only under an UNCONFIRMED reading of the vendor's
     #: documentation (see `notes`); checks treat them as "cannot judge".
-    maybe_targets: tuple[RelayTarget, ...] = ()
+    maybe_targets: tuple[RelayDestination, ...] = ()
     #: The name other statements use for this interface (ASA `nameif`).
     alias: str | None = None
 
@@ -176,11 +163,25 @@ class ParsedConfig:
 
 
 class ConfigReader(ABC):
-    """Reads one platform's saved configuration (one subclass per platform)."""
+    """Reads one platform's saved configuration (one subclass per platform).
 
+    The class is the one place a platform is declared: its name, other names
+    it answers to, how to recognise its configs, how to read them and how to
+    write the relay lines to add. It is registered in the
+    `fovalidate.platforms` entry-point group under its `platform` name.
+    """
+
+    #: netmiko's name for the platform ("cisco_ios").
     platform: ClassVar[str]
     #: Human name for messages ("Cisco IOS / IOS-XE").
     display_name: ClassVar[str]
+    #: Other names accepted for it in the inventory and on the command line ("cisco_xe").
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: (regex, weight) for lines typical of this platform; every match adds its weight.
+    signatures: ClassVar[tuple[tuple[str, int], ...]] = ()
+    #: Where its signatures come when detecting: a line matching several
+    #: platforms' signatures counts for the lowest rank only.
+    detection_rank: ClassVar[int] = 1000
 
     @abstractmethod
     def read(self, lines: Sequence[str]) -> ReadResult:
@@ -215,8 +216,8 @@ class InterfaceBuilder:
     vrf: str | None = None
     alias: str | None = None
     subnets: list[InterfaceAddress] = field(default_factory=list)
-    targets: list[RelayTarget] = field(default_factory=list)
-    maybe_targets: list[RelayTarget] = field(default_factory=list)
+    targets: list[RelayDestination] = field(default_factory=list)
+    maybe_targets: list[RelayDestination] = field(default_factory=list)
     source_interface: str | None = None
     #: Line of an NX-OS/IOS-XE fabric anycast statement: the gateway is the primary address.
     anycast_from_primary: int | None = None
@@ -290,8 +291,8 @@ def _as_secondary(address: InterfaceAddress) -> InterfaceAddress:
     return InterfaceAddress(address.address, address.prefix, address.line, secondary=True)
 
 
-def _with_source(target: RelayTarget, source: str) -> RelayTarget:
-    return RelayTarget(target.address, target.line, target.vrf, source, target.via, target.redundancy)
+def _with_source(target: RelayDestination, source: str) -> RelayDestination:
+    return RelayDestination(target.address, target.line, target.vrf, source, target.via, target.redundancy)
 
 
 def shared_vrf(interface: RelayInterface) -> str | None:

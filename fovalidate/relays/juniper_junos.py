@@ -31,8 +31,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, cidr, ipv4
 
@@ -102,6 +102,21 @@ def _unit_name(name: str) -> str:
 class JuniperJunosReader(ConfigReader):
     platform = "juniper_junos"
     display_name = "Juniper Junos"
+    detection_rank = 60
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^set version \S+", 8),
+        (r"^version \S+;", 8),
+        (r"^set interfaces \S+ unit \d+ family inet", 6),
+        (r"^set forwarding-options ", 6),
+        (r"^set routing-instances ", 5),
+        (r"^set system root-authentication", 6),
+        (r"^\s+unit \d+ \{", 5),
+        (r"^\s+family inet \{", 5),
+        (r"^(forwarding-options|routing-options|policy-options|security|protocols) \{", 3),
+        (r"^## Last (changed|commit)", 6),
+        (r"\s.*;$", 1),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         state = _JunosState()
@@ -144,9 +159,9 @@ class _JunosState:
         self.group_server_group: dict[GroupKey, str] = {}
         self.group_interfaces: dict[GroupKey, list[tuple[str, int]]] = defaultdict(list)
         self.group_members: set[tuple[GroupKey, str]] = set()
-        self.bootp_global: list[RelayTarget] = []
+        self.bootp_global: list[RelayDestination] = []
         self.bootp_interfaces: dict[str, int] = {}
-        self.bootp_targets: dict[str, list[RelayTarget]] = defaultdict(list)
+        self.bootp_targets: dict[str, list[RelayDestination]] = defaultdict(list)
         self.inactive_line: int | None = None
         self.apply_groups_line: int | None = None
 
@@ -266,7 +281,7 @@ class _JunosState:
         if not words:
             return
 
-        def server(tokens: tuple[str, ...]) -> RelayTarget | None:
+        def server(tokens: tuple[str, ...]) -> RelayDestination | None:
             address = ipv4(tokens[0]) if tokens else None
             rest = tokens[1:]
             vrf = instance
@@ -274,7 +289,7 @@ class _JunosState:
                 vrf, rest = rest[1], ()
             if address is None or rest:
                 return None
-            return RelayTarget(address, line, vrf, via="bootp")
+            return RelayDestination(address, line, vrf, via="bootp")
 
         if words[0] == "server":
             target = server(words[1:])
@@ -324,7 +339,7 @@ class _JunosState:
                     chosen_builders = [self.builder(name, line)]
                 for builder in chosen_builders:
                     builder.targets.extend(
-                        RelayTarget(address, server_line, instance, via=chosen)
+                        RelayDestination(address, server_line, instance, via=chosen)
                         for address, server_line in servers
                     )
         for name, line in self.bootp_interfaces.items():

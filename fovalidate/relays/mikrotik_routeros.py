@@ -28,8 +28,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, cidr, ipv4, split_quoted
 
@@ -95,6 +95,14 @@ def commands(lines: Sequence[str]) -> list[tuple[int, str, str]]:
 class MikrotikRouterosReader(ConfigReader):
     platform = "mikrotik_routeros"
     display_name = "MikroTik RouterOS"
+    detection_rank = 80
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^# .* by RouterOS ", 10),
+        (r"^/(ip|interface|system|routing)[ /]\S+", 4),
+        (r"^add \S+=", 3),
+        (r"^set \[ find ", 4),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()
@@ -157,8 +165,8 @@ class MikrotikRouterosReader(ConfigReader):
 
         for interface, address, prefix, line in addresses:
             if interface in vrrp:
-                base, vrid, _ = vrrp[interface]
-                builder(base, line).add_fhrp("vrrp", vrid, line, address)
+                base, group_id, _ = vrrp[interface]
+                builder(base, line).add_fhrp("vrrp", group_id, line, address)
                 continue
             builder(interface, line).subnets.append(InterfaceAddress(address, prefix, line))
         for name, item in interfaces.items():
@@ -194,7 +202,7 @@ class MikrotikRouterosReader(ConfigReader):
             if address is None:
                 log.unknown(command.line, command.text())
                 continue
-            target.targets.append(RelayTarget(address, command.line, via=name))
+            target.targets.append(RelayDestination(address, command.line, via=name))
         local = ipv4(props.get("local-address", ""))
         if local is not None:
             local_address[interface] = local

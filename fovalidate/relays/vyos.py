@@ -27,8 +27,8 @@ from fovalidate.relays.interface import (
     InterfaceBuilder,
     ParsedConfig,
     ReadResult,
+    RelayDestination,
     RelayInterface,
-    RelayTarget,
 )
 from fovalidate.relays.text import ReaderLog, cidr, ipv4, looks_like_relay
 
@@ -47,11 +47,25 @@ class _VrrpGroup:
 class VyosReader(ConfigReader):
     platform = "vyos"
     display_name = "VyOS"
+    detection_rank = 70
+    #: Lines typical of this platform and their weight, for detection (fovalidate.relays.detect).
+    signatures = (
+        (r"^set interfaces ethernet eth\d+", 6),
+        (r"^set service (dhcp-relay|ssh|ntp|dhcp-server) ", 5),
+        (r"^set high-availability vrrp ", 6),
+        (r"^set system host-name ", 2),
+        (r"^set protocols static ", 3),
+        (r"^set firewall (name|ipv4) ", 4),
+        (r"^// (vyos|vyatta)-config-version", 10),
+        (r"^/\* === vyatta-config-version", 10),
+        (r"^\s+ethernet eth\d+ \{", 6),
+        (r"^\s+vif \d+ \{", 5),
+    )
 
     def read(self, lines: Sequence[str]) -> ReadResult:
         log = ReaderLog()
         interfaces: dict[str, InterfaceBuilder] = {}
-        servers: list[RelayTarget] = []
+        servers: list[RelayDestination] = []
         listen: dict[str, int] = {}
         vrrp: dict[str, _VrrpGroup] = {}
         disabled_line: int | None = None
@@ -78,7 +92,7 @@ class VyosReader(ConfigReader):
                     if address is None:
                         log.unknown(line, statement.text())
                     else:
-                        servers.append(RelayTarget(address, line))
+                        servers.append(RelayDestination(address, line))
                 elif words[0] in ("listen-interface", "interface") and len(words) == 2:
                     listen.setdefault(words[1], line)
                 elif words[0] == "disable" and len(words) == 1:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from fovalidate.findings import STATUS_ORDER, Finding, Status
 from fovalidate.reports.interface import Report, ReportFormat, sorted_findings
+from fovalidate.secrets import redact
 
 STYLE = {
     Status.PASS: "green",
@@ -115,6 +116,7 @@ def renderables(report: Report, *, verbose: bool = False) -> list[RenderableType
 class ConsoleFormat(ReportFormat):
     name = "console"
     suffix = ".txt"
+    stdout = True
 
     def print(self, report: Report, console: Console, *, verbose: bool = False) -> None:
         console.print(Group(*renderables(report, verbose=verbose)))
@@ -125,6 +127,10 @@ class ConsoleFormat(ReportFormat):
         with console.capture() as captured:
             self.print(report, console, verbose=verbose)
         return "".join(line.rstrip() + "\n" for line in captured.get().splitlines())
+
+    def stdout_text(self, report: Report, *, verbose: bool = False) -> str:
+        # The terminal's own console: its width and colours (or none, in CI).
+        return redact(self.capture(report, Console(highlight=False), verbose=verbose))
 
     def render(self, report: Report) -> str:
         console = Console(file=io.StringIO(), width=100, no_color=True, force_terminal=False, highlight=False)

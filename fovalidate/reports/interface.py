@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from fovalidate.exitcodes import ExitCode
 from fovalidate.findings import Finding, Status, summarize
 from fovalidate.secrets import redact
 
@@ -60,20 +61,32 @@ class Report:
         with --fail-on warn); 3 no FAIL but something could not be checked;
         130 the run was interrupted."""
         if self.interrupted:
-            return 130
+            return ExitCode.INTERRUPTED
         statuses = {f.status for f in self.findings}
         if any(self.counts_as_failure(status) for status in statuses):
-            return 1
+            return ExitCode.FAIL
         if Status.ERROR in statuses:
-            return 3
-        return 0
+            return ExitCode.INCOMPLETE
+        return ExitCode.OK
 
 
 class ReportFormat(ABC):
-    """Renders a Report as text in one format."""
+    """Renders a Report as text in one format.
+
+    A format is registered in the `fovalidate.formats` entry-point group
+    (built-in formats too). Its class attributes are all the CLI needs:
+    with `option` set, `check` and `demo` gain that option (`--json PATH`);
+    with `stdout` true, it can be chosen with `--format NAME`.
+    """
 
     name: ClassVar[str]
     suffix: ClassVar[str]
+    #: The command-line option that writes this format to a file ("--json"); None: no file option.
+    option: ClassVar[str | None] = None
+    #: Help text for that option.
+    option_help: ClassVar[str] = ""
+    #: Whether `--format NAME` may print this format on standard output.
+    stdout: ClassVar[bool] = False
 
     @abstractmethod
     def render(self, report: Report) -> str:
@@ -81,6 +94,10 @@ class ReportFormat(ABC):
 
     def text(self, report: Report) -> str:
         return redact(self.render(report))
+
+    def stdout_text(self, report: Report, *, verbose: bool = False) -> str:
+        """What `--format NAME` prints on standard output (`verbose` is --verbose)."""
+        return self.text(report)
 
     def write(self, report: Report, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -70,6 +70,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 class JsonFormat(ReportFormat):
     name = "json"
     suffix = ".json"
+    option = "--json"
+    option_help = "Also write the JSON report here."
+    stdout = True
 
     def render(self, report: Report) -> str:
         return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -33,6 +33,8 @@ def _details(finding: Finding) -> str:
 class JUnitFormat(ReportFormat):
     name = "junit"
     suffix = ".xml"
+    option = "--junit"
+    option_help = "Also write a JUnit XML report here."
 
     def render(self, report: Report) -> str:
         by_check: dict[str, list[Finding]] = defaultdict(list)

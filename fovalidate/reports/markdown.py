@@ -32,6 +32,8 @@ def _row(finding: Finding) -> str:
 class MarkdownFormat(ReportFormat):
     name = "markdown"
     suffix = ".md"
+    option = "--markdown"
+    option_help = "Also write a Markdown summary here."
 
     def render(self, report: Report) -> str:
         summary = report.summary

@@ -72,6 +72,8 @@ def fingerprint(finding: Finding) -> str:
 class SarifFormat(ReportFormat):
     name = "sarif"
     suffix = ".sarif"
+    option = "--sarif"
+    option_help = "Also write SARIF 2.1.0 (findings on config lines) here."
 
     def render(self, report: Report) -> str:
         return json.dumps(self.log(report), indent=2, ensure_ascii=False) + "\n"

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fovalidate_checks.relay_coverage import RelayCoverage
-from fovalidate_checks.relay_duplicate import RelayDuplicate
+from fovalidate.checks.relay_coverage import RelayCoverage
+from fovalidate.checks.relay_duplicate import RelayDuplicate
 
 from fovalidate.check.interface import CheckContext, RelationshipTarget
+from fovalidate.facts.relay import RelayConfigFacts
 from fovalidate.findings import Status
 from fovalidate.inventory.model import Relationship, Relay, Server, Thresholds
 from fovalidate.probes.interface import FactResult, FactView
-from fovalidate.probes.relay import RelayConfigFacts
 from fovalidate.relays import parse_text
 
 DHCP1 = Server(name="dhcp1", address="10.0.1.1")

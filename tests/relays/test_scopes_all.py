@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import ipaddress
 
-from fovalidate_checks.relay_coverage import RelayCoverage
-from fovalidate_checks.relay_duplicate import RelayDuplicate
+from fovalidate.checks.relay_coverage import RelayCoverage
+from fovalidate.checks.relay_duplicate import RelayDuplicate
 
 from fovalidate.check.interface import CheckContext, RelationshipTarget
+from fovalidate.facts.relay import RelayConfigFacts
+from fovalidate.facts.windows import ExistingRelationship, Scope, SectionError, WindowsFacts
 from fovalidate.findings import Status
 from fovalidate.inventory.model import Relationship, Relay, Server, Thresholds
 from fovalidate.probes.interface import Cause, FactError, FactResult, FactView
-from fovalidate.probes.relay import RelayConfigFacts
-from fovalidate.probes.winrm.facts import ExistingRelationship, Scope, SectionError, WindowsFacts
 from fovalidate.relays import parse_text
 from fovalidate.runner import evaluate
 

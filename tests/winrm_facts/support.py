@@ -63,10 +63,12 @@ class Estate:
     relationships: list[dict[str, Any]] = field(default_factory=list)
     _peers: list[Peer] = field(default_factory=list)
     _addresses: itertools.count = field(default_factory=lambda: itertools.count(1))
+    #: the first two octets of the servers' loopback addresses
+    net: str = NET
 
     def next_address(self) -> str:
         index = next(self._addresses)
-        return f"{NET}.{index // 250}.{index % 250 + 1}"
+        return f"{self.net}.{index // 250}.{index % 250 + 1}"
 
     def add(
         self,

@@ -158,7 +158,7 @@ def test_constrained_language_host_answers_every_fact(run: CliRun, release: str)
     host = f"clm-{release}"
     assert _one(run, "dhcp.service", host)["status"] == "pass"
     assert _one(run, "dhcp.authorization", host)["status"] == "pass"
-    assert _one(run, "firewall.failover-rules", f"{host} rule TCP-In")["status"] == "pass"
+    assert _one(run, "firewall.failover-rules", f"{host} inbound")["status"] == "pass"
     assert _one(run, "time.source", host)["status"] == "pass"
     opened = _one(run, "net.partner-port", f"{host} {host} -> peer-{release}")
     assert opened["status"] == "pass"
@@ -177,7 +177,7 @@ def test_constrained_language_host_got_scripts_it_accepts(estate: Estate, releas
     host = estate.servers[f"clm-{release}"]
     assert host.endpoint is not None
     scripts = host.endpoint.scripts
-    assert [MARKER_PATTERN.search(s).group("name") for s in scripts] == ["host", "dhcp"]  # type: ignore[union-attr]
+    assert [MARKER_PATTERN.search(s).group("name") for s in scripts] == ["host", "dhcp", "firewall"]  # type: ignore[union-attr]
     for script in scripts:
         assert refusals(script) == [], refusals(script)
         assert violations(script) == []

@@ -11,13 +11,13 @@ import time
 from typing import Any
 
 import pytest
-from fovalidate_checks.bootp_support import BootpSupport
-from fovalidate_checks.dhcp_authorization import DhcpAuthorization
-from fovalidate_checks.dhcp_relationships import FailoverRelationships
-from fovalidate_checks.dhcp_scopes import FailoverScopes
-from fovalidate_checks.firewall_failover_rules import FailoverFirewallRules
-from fovalidate_checks.time_skew import TimeSkew
-from fovalidate_checks.time_source import TimeSource
+from fovalidate.checks.bootp_support import BootpSupport
+from fovalidate.checks.dhcp_authorization import DhcpAuthorization
+from fovalidate.checks.dhcp_relationships import FailoverRelationships
+from fovalidate.checks.dhcp_scopes import FailoverScopes
+from fovalidate.checks.firewall_failover_rules import FailoverFirewallRules
+from fovalidate.checks.time_skew import TimeSkew
+from fovalidate.checks.time_source import TimeSource
 
 from fovalidate.check.interface import Check, CheckContext, RelationshipTarget, ServerTarget
 from fovalidate.emulators.windows import (
@@ -38,9 +38,9 @@ from fovalidate.probes.winrm.parse import Answer, build_facts, decode_answer
 from fovalidate.runner import evaluate
 
 
-def facts_of(host: WindowsHost, name: str) -> Any:
+def facts_of(host: WindowsHost, name: str, own_ports: tuple[int, ...] = ()) -> Any:
     answers = []
-    for script in fact_scripts([], 1):
+    for script in fact_scripts([], 1, own_ports=own_ports):
         sent = time.time()
         result = host(script.text)
         received = time.time()
@@ -71,7 +71,9 @@ def run_check(
         if isinstance(host, FactError):
             results[("winrm", name)] = FactResult("winrm", name, error=host)
         else:
-            results[("winrm", name)] = FactResult("winrm", name, value=facts_of(host, name))
+            # The probe asks the firewall script about the server's own failover port.
+            own = (host.failover_port_registry,) if host.failover_port_registry else ()
+            results[("winrm", name)] = FactResult("winrm", name, value=facts_of(host, name, own))
     context = CheckContext(
         thresholds=model.thresholds,
         all_servers=tuple(model.servers),
@@ -183,10 +185,19 @@ def test_relationships_report_parameters_even_without_facts() -> None:
 # --------------------------------------------------------------------------- firewall.failover-rules
 
 
-def test_disabled_outbound_rule_is_a_warning_where_outbound_is_allowed() -> None:
+def test_disabled_outbound_rule_matters_only_where_outbound_is_blocked() -> None:
     rules = {RULE_IN: FirewallRuleState(), RULE_OUT: FirewallRuleState(enabled=False)}
     findings = run_check(FailoverFirewallRules(), {"a": host(firewall_rules=rules)}, inventory(), server="a")
-    assert statuses(findings) == ["pass", "warn"]
+    assert statuses(findings) == ["pass", "pass"]
+    assert "default outbound action (Allow)" in findings[1].message
+    blocked = {name: FirewallProfileState(outbound="Block") for name in ("Domain", "Private", "Public")}
+    findings = run_check(
+        FailoverFirewallRules(),
+        {"a": host(firewall_rules=rules, firewall_profiles=blocked)},
+        inventory(),
+        server="a",
+    )
+    assert statuses(findings) == ["pass", "fail"]
     assert f"`Enable-NetFirewallRule -Name {RULE_OUT}`" in findings[1].remediation
 
 
@@ -198,8 +209,26 @@ def test_rule_port_must_match_dhcp_failover_port() -> None:
         inventory(),
         server="a",
     )
-    assert statuses(findings) == ["fail", "warn"]
+    assert statuses(findings) == ["fail", "pass"]
+    assert "not the failover port 6470" in findings[0].message
     assert "-LocalPort 6470" in findings[0].remediation
+
+
+def test_registry_port_the_script_was_not_asked_about_is_a_warning() -> None:
+    """The probe names the inventory's failover_port; a different registry value was not read."""
+    facts = facts_of(host(failover_port_registry=6470), "a")  # the script looked at 647 only
+    model = inventory()
+    results = {("winrm", "a"): FactResult("winrm", "a", value=facts)}
+    target = ServerTarget(model.server("a"))
+    context = CheckContext(
+        thresholds=model.thresholds,
+        all_servers=tuple(model.servers),
+        all_relationships=tuple(model.relationships),
+    )
+    (inbound, outbound) = evaluate(FailoverFirewallRules(), target, FactView(results), context)
+    assert inbound.status is Status.WARN and "read for TCP 647 only, not for TCP 6470" in inbound.message
+    assert "failover_port" in inbound.remediation
+    assert outbound.status is Status.PASS  # to b's failover port, 647
 
 
 def test_block_rule_from_group_policy() -> None:

@@ -11,7 +11,23 @@ def test_demo_windows_findings(cli) -> None:
     run = cli("demo")
     statuses = {(f["check"], f["target"]): f["status"] for f in run.findings()}
     assert statuses[("bootp.support", "win-pair")] == "fail"
-    assert statuses[("firewall.failover-rules", "win12-dhcp rule TCP-In")] == "fail"
+    assert statuses[("firewall.failover-rules", "win12-dhcp inbound")] == "fail"
+    # Group Policy: a GPO rule with a GUID name allows, another GPO's block rule blocks.
+    allowed = run.finding("firewall.failover-rules", "gpo-allow-dhcp inbound")
+    assert allowed["status"] == "pass" and "DHCP servers - firewall" in allowed["message"]
+    blocked = run.finding("firewall.failover-rules", "gpo-block-dhcp inbound")
+    assert blocked["status"] == "fail" and "Block inbound TCP (hardening baseline)" in blocked["message"]
+    assert blocked["remediation"].startswith("change the GPO corp.example.test\\Tier 0 hardening")
+    # net.partner-port's fix for the dropped connection names that GPO, not a command
+    # that cannot change its rule; win12-dhcp's rule is local, so there it is the command.
+    dropped = run.finding("net.partner-port", "gpo-pair gpo-allow-dhcp -> gpo-block-dhcp")
+    assert dropped["status"] == "fail"
+    assert dropped["remediation"].startswith("change the GPO corp.example.test\\Tier 0 hardening")
+    assert "Enable-NetFirewallRule" not in dropped["remediation"]
+    assert dropped["observed"]["firewall_policy"]["server"] == "gpo-block-dhcp"
+    local = run.finding("net.partner-port", "win-pair win22-dhcp -> win12-dhcp")
+    enable = "on win12-dhcp: `Enable-NetFirewallRule -Name Microsoft-Windows-DHCP-Failover-TCP-In`"
+    assert enable in local["remediation"]
     assert statuses[("net.partner-port", "win-pair win22-dhcp -> win12-dhcp")] == "fail"
     assert statuses[("net.partner-port", "win-pair win12-dhcp -> win22-dhcp")] == "pass"
     assert statuses[("dhcp.scopes", "win-pair scope 10.61.0.0/24")] == "fail"

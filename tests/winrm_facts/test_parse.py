@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from fovalidate.emulators.windows.psjson import PSArray, PSDate, dumps
+from fovalidate.facts.windows import SectionError
 from fovalidate.probes.interface import Cause, FactUnavailable
 from fovalidate.probes.winrm import shapes
-from fovalidate.probes.winrm.facts import SectionError
 from fovalidate.probes.winrm.factscripts import fact_scripts
 from fovalidate.probes.winrm.parse import (
     Answer,

@@ -59,11 +59,20 @@ def test_gather_one_shell_and_facts(estate: tuple[Estate, LoadedInventory], monk
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     endpoint = built.servers["hub"].endpoint
     assert endpoint is not None
-    before = endpoint.requests
+    before, operations_before = endpoint.requests, len(endpoint.operations)
     facts = WinRMProbe().gather(inventory.model.server("hub"), context(inventory))
-    assert endpoint.operations.count("Create") == 1  # one shell for both scripts
-    assert facts.requests == endpoint.requests - before <= 10
-    assert facts.scripts_run == ("fovalidate-host/1", "fovalidate-dhcp/1")
+    operations = endpoint.operations[operations_before:]
+    assert operations.count("Create") == 1  # one shell for all three scripts
+    # p2 refuses the connection, which Windows reports after about 2 s: longer than this
+    # estate's 1 s OperationTimeout, so the dhcp script's output is asked for again.
+    polls = operations.count("Receive") - operations.count("Command")
+    assert polls <= 2
+    assert facts.requests == endpoint.requests - before <= 10 + polls
+    assert facts.scripts_run == ("fovalidate-host/1", "fovalidate-dhcp/1", "fovalidate-firewall/1")
+    # The firewall script was asked about 647, the hub's own port and its partners' ports.
+    ports = facts.require(facts.firewall_rules).ports
+    assert ports[0] == 647
+    assert {built.servers[name].failover_port for name in ("hub", "p1", "p2")} <= set(ports)
     assert [s.network.with_prefixlen for s in facts.require(facts.scopes)] == ["10.70.0.0/24"]
     results = {(str(c.address), c.result) for c in facts.require(facts.connects)}
     assert results == {
@@ -142,7 +151,7 @@ def test_constrained_language_host_gets_the_test_netconnection_script(
         assert connect.result == "open" and connect.elapsed_ms is not None
         endpoint = built.servers["clm"].endpoint
         assert endpoint is not None
-        _host, dhcp = endpoint.scripts
+        _host, dhcp, _firewall = endpoint.scripts
         assert "Test-NetConnection -ComputerName" in dhcp and "TcpClient" not in dhcp
         assert facts.require(facts.service).state == "Running"
     finally:

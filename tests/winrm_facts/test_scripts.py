@@ -13,6 +13,8 @@ from fovalidate.probes.winrm.factscripts import (
     ScriptParameterError,
     command_line_length,
     fact_scripts,
+    firewall_ports,
+    firewall_script,
     minify,
     render,
 )
@@ -55,8 +57,9 @@ def test_sent_scripts_fit_the_command_line_and_stay_read_only(partners: list[tup
         assert command_line_length(script) == len(command)
         problems = violations(script.text)  # comments are not allowed in what is sent
         assert problems == [], "\n".join(str(p) for p in problems)
+    assert scripts[-1].name == "firewall" and [s.name for s in scripts].count("firewall") == 1
     if len(partners) <= 15:
-        assert len(scripts) == 2  # the usual case: two commands per server
+        assert len(scripts) == 3  # the usual case: three commands per server
 
 
 def _pairs(text: str) -> list[str]:
@@ -76,6 +79,8 @@ def test_constrained_language_variant_fits_and_stays_read_only(partners: list[tu
     for script in scripts[1:]:
         assert len(encode_command(script.text)) <= MAX_COMMAND_LINE
         assert violations(script.text) == []
+        if script.name != "dhcp":
+            continue
         assert "Test-NetConnection -ComputerName" in script.text and "TcpClient" not in script.text
         assert "-WA 0" in script.text  # the alias keeps it short
     assert len(scripts) <= len(fact_scripts(partners, connect_timeout=600))
@@ -83,9 +88,9 @@ def test_constrained_language_variant_fits_and_stays_read_only(partners: list[tu
 
 def test_connect_only_runs_leave_out_the_dhcp_queries() -> None:
     scripts = fact_scripts(WIDE, connect_timeout=5)
-    assert len(scripts) >= 3
+    assert len(scripts) >= 4
     assert "Get-DhcpServerv4Scope" in scripts[1].text
-    for extra in scripts[2:]:
+    for extra in [s for s in scripts[2:] if s.name == "dhcp"]:
         assert "Get-DhcpServerv4Scope" not in extra.text and "Get-DhcpServerSetting" not in extra.text
         assert "BeginConnect" in extra.text
 
@@ -124,13 +129,46 @@ def test_timeout_must_be_reasonable() -> None:
         fact_scripts(TYPICAL[:1], connect_timeout=0)
     with pytest.raises(ScriptParameterError):
         fact_scripts(TYPICAL[:1], connect_timeout=3600)
-    (dhcp,) = fact_scripts(TYPICAL[:1], connect_timeout=2.5)[1:]
+    (dhcp,) = [s for s in fact_scripts(TYPICAL[:1], connect_timeout=2.5) if s.name == "dhcp"]
     assert "$TimeoutMs=[int]'2500'" in dhcp.text
 
 
 def test_addresses_are_rebuilt_from_validated_values() -> None:
-    (dhcp,) = fact_scripts([(ipaddress.IPv4Address("10.0.0.7"), 647), ("10.0.0.7", 647)], 5)[1:]
+    scripts = fact_scripts([(ipaddress.IPv4Address("10.0.0.7"), 647), ("10.0.0.7", 647)], 5)
+    (dhcp,) = [s for s in scripts if s.name == "dhcp"]
     assert _pairs(dhcp.text) == ["10.0.0.7:647"]
+
+
+def test_firewall_script_asks_about_647_and_every_failover_port() -> None:
+    partners = [("10.0.0.2", 6470), ("10.0.0.3", 647), ("10.0.0.4", 65535)]
+    firewall = fact_scripts(partners, 5, own_ports=(1647,))[-1]
+    assert firewall.name == "firewall"
+    assert firewall_ports(firewall) == (647, 1647, 6470, 65535)
+    assert "$Ports='647,1647,6470,65535'" in firewall.text
+
+
+def test_firewall_script_drops_ports_that_do_not_fit_the_command_line() -> None:
+    many = [(f"10.0.{i // 250}.{i % 250 + 1}", 10000 + i) for i in range(120)]
+    firewall = fact_scripts(many, 5)[-1]
+    kept = firewall_ports(firewall)
+    assert kept[0] == 647 and 1 < len(kept) < 121
+    assert command_line_length(firewall) <= MAX_COMMAND_LINE
+    assert violations(firewall.text) == []
+
+
+@pytest.mark.parametrize("port", [0, 70000, -1])
+def test_firewall_ports_must_be_ports(port: int) -> None:
+    with pytest.raises(ScriptParameterError):
+        firewall_script([port])
+
+
+def test_firewall_script_avoids_what_constrained_language_mode_rejects() -> None:
+    """No [pscustomobject] literal, New-Object or static method call in firewall.ps1
+    (windows-dhcp-failover.md §10: Constrained Language Mode rejects them)."""
+    text = minify(factscripts.source("firewall"))
+    assert "pscustomobject" not in text.lower()
+    assert "new-object" not in text.lower()
+    assert "]::" not in text
 
 
 def test_minify_keeps_strings_and_drops_comments() -> None:

@@ -7,8 +7,10 @@ the shipped fact scripts by the name they give themselves
 answers with the JSON document the script would print on a Windows server
 in the state the host describes. Everything about the host can be set: OS
 release (`PROFILES`), clock offset, W32Time source, state and language, the
-DHCP role and service, DhcpFailoverPort, the two failover firewall rules and
-the profiles, scopes, existing relationships, conflict detection, domain
+DHCP role and service, DhcpFailoverPort, the firewall's ActiveStore (rules of
+any name from the local store or a GPO, with their filters; the profiles
+with the settings Group Policy enforces; the connected networks and IPv4
+addresses), scopes, existing relationships, conflict detection, domain
 membership and AD authorisation, cmdlets that are missing or denied.
 
 The partner connects of the dhcp script are REAL: the host opens a TCP
@@ -24,7 +26,12 @@ element unwrapped from its array, DateTime as "\\/Date(ms)\\/", IPAddress
 and TimeSpan objects, System.Version as an object), which is what those
 versions print for anything not projected. That way every shape the
 parser must accept (windows-output-samples.md 1 and 8) reaches it through
-the whole chain. Any profile can be given any quirks.
+the whole chain. Any profile can be given any quirks. The firewall script
+builds every value it prints (hashtables of strings and integers), so its
+answer has that one shape on every release; only the layout quirks
+(arrays, pretty printing) apply to it. The raw rule objects without port
+filters that hosts once answered for the firewall are gone: no script
+prints them.
 
 Restricted and foreign servers (windows-dhcp-failover.md §10):
 `language_mode="ConstrainedLanguage"` (AppLocker/WDAC) judges every script on
@@ -173,12 +180,41 @@ def message(language: str, key: str, *values: object) -> str:
 
 @dataclass
 class FirewallRuleState:
+    """One rule of the firewall's ActiveStore with its filters.
+
+    The key in `WindowsHost.firewall_rules` is the rule's Name (InstanceID).
+    Rules made in the console or delivered by a GPO have GUID names such as
+    "{e13ebd4d-b3c2-469b-9d10-c75539cae1f1}" (windows-output-samples.md 3.2;
+    windows-dhcp-failover.md §10), so tests give those rules GUID keys.
+    """
+
     enabled: bool = True
     action: str = "Allow"
     profiles: str = "Any"
-    #: the port filter; None: the host's failover port (DhcpFailoverPort, else 647)
+    #: the port on the failover side (LocalPort inbound, RemotePort outbound);
+    #: None: the host's failover port (DhcpFailoverPort, else 647)
     port: str | None = None
+    #: PolicyStoreSource as -TracePolicyStore reports it: "PersistentStore" for the
+    #: server's own rules, "Local Group Policy" for the local GPO (sample 3.1 / 19),
+    #: the GPO for a domain GPO (its exact wording there is UNCONFIRMED)
     store: str = "PersistentStore"
+    #: "Inbound"/"Outbound"; None: from the built-in name (-In / -Out), else Inbound
+    direction: str | None = None
+    #: None: "DHCP Server Failover (TCP-In)"/"(TCP-Out)" for the built-in rules (sample 3.5), else the name
+    display_name: str | None = None
+    protocol: str = "TCP"
+    #: the port on the other side (the partner's source port inbound)
+    other_port: str = "Any"
+    remote_address: str = "Any"
+    local_address: str = "Any"
+    #: None: the built-in rules' svchost.exe / dhcpserver (sample 3.5), "Any" for other rules
+    program: str | None = None
+    service: str | None = None
+
+    @property
+    def store_type(self) -> str:
+        """PolicyStoreSourceType: Local for the server's own store, GroupPolicy otherwise (sample 3.1)."""
+        return "Local" if self.store == "PersistentStore" else "GroupPolicy"
 
 
 @dataclass
@@ -186,6 +222,12 @@ class FirewallProfileState:
     enabled: bool = True
     inbound: str = "Block"
     outbound: str = "Allow"
+    #: AllowInboundRules (a GpoBoolean like the others, sample 3.4): False is "Block all
+    #: connections", under which inbound allow rules do not apply
+    allow_inbound_rules: bool = True
+    #: AllowLocalFirewallRules, which only Group Policy sets ("Apply local firewall
+    #: rules: No"); the ActiveStore shows the value in effect (sample 3.4 / 21)
+    allow_local_rules: bool = True
 
 
 @dataclass
@@ -250,7 +292,15 @@ class WindowsHost:
     failover_port_kind: str = "DWord"
     firewall_rules: dict[str, FirewallRuleState | None] = field(default_factory=_default_rules)
     firewall_profiles: dict[str, FirewallProfileState] = field(default_factory=_default_profiles)
+    #: NetworkCategory of each connected network; the n-th is interface index n + 1
     network_categories: tuple[str, ...] = ("DomainAuthenticated",)
+    #: IPv4 addresses (address/prefix, interface index); None: `address`/24 on interface 1
+    ipv4_addresses: tuple[tuple[str, int], ...] | None = None
+    #: Whether local rules that Group Policy switched off report EnforcementStatus
+    #: NotApplicable (a comment on microsoft/WSL#4139, windows-dhcp-failover.md §10) or
+    #: show no sign of it (mondoohq/mql#10270: "no flag on the individual rules").
+    #: Which is right is UNCONFIRMED; the verdict must not depend on it.
+    local_rules_flagged: bool = True
     scopes: list[ScopeState] = field(default_factory=list)
     relationships: list[RelationshipState] = field(default_factory=list)
     conflict_detection_attempts: int = 0
@@ -295,7 +345,7 @@ class WindowsHost:
         with self._lock:
             self.received.append(script)
         match = MARKER_PATTERN.search(script)
-        if match is None or match.group("name") not in ("host", "dhcp"):
+        if match is None or match.group("name") not in ("host", "dhcp", "firewall"):
             return _unknown_command(script)
         name = match.group("name")
         if self.language_mode == "ConstrainedLanguage":
@@ -315,8 +365,12 @@ class WindowsHost:
             )
         if fault == "huge":
             return CommandResult(stdout=b'{"Script":"' + b"x" * (5 * 1024 * 1024) + b'"}', exit_code=0)
-        answer = self.host_answer() if name == "host" else self.dhcp_answer(script)
-        self._stamp_clock(answer, started, match.group(0))
+        if name == "firewall":
+            answer = self.firewall_answer(script)
+            answer["Script"] = match.group(0)  # this script reads no clock
+        else:
+            answer = self.host_answer() if name == "host" else self.dhcp_answer(script)
+            self._stamp_clock(answer, started, match.group(0))
         quirks = self.effective_quirks
         if fault == "non-utf8":
             text = dumps(answer, pretty="pretty" in quirks, ascii_only=False)
@@ -410,8 +464,6 @@ class WindowsHost:
             "Time": self._time(),
             "Service": self._service(raw),
             "FailoverPort": self._failover_port(raw),
-            "FirewallRules": self._section_error("Get-NetFirewallRule") or self._rules(raw),
-            "FirewallProfiles": self._section_error("Get-NetFirewallProfile") or self._profiles(raw),
             "InDC": self._section_error("Get-DhcpServerInDC") or self._in_dc(raw),
         }
 
@@ -467,72 +519,123 @@ class WindowsHost:
             text = str(port)
         return {"Set": True, "Kind": self.failover_port_kind, "Value": text}
 
-    def _rules(self, raw: bool) -> Any:
+    # -- the firewall script ------------------------------------------------------
+
+    def firewall_answer(self, script: str) -> dict[str, Any]:
+        """What firewall.ps1 prints: profiles, the TCP rules for its ports, the IPv4 addresses."""
+        ports = [int(item) for item in _parameter(script, "Ports", r"[0-9,]*").split(",") if item]
+        profiles = self._section_error("Get-NetFirewallProfile") or self._section_error(
+            "Get-NetConnectionProfile"
+        )
+        rules = (
+            self._section_error("Get-NetFirewallPortFilter")
+            or self._section_error("Get-NetFirewallRule")
+            or self._section_error("Get-NetFirewallAddressFilter")
+        )
+        return {
+            "Script": "",
+            "Profiles": profiles or self._firewall_profiles(),
+            "Rules": rules or {"Items": self._array(self._firewall_rules(ports))},
+            "Addresses": self._section_error("Get-NetIPAddress") or {"Items": self._array(self._addresses())},
+        }
+
+    def _firewall_profiles(self) -> dict[str, Any]:
+        # [string] of the profile's GpoBoolean and Action enums gives their names
+        # ("True", "Block"); the ActiveStore holds the values in effect (sample 3.4 / 21).
+        items = [
+            {
+                "Name": name,
+                "Enabled": str(profile.enabled),
+                "Inbound": profile.inbound,
+                "Outbound": profile.outbound,
+                "AllowInbound": str(profile.allow_inbound_rules),
+                "AllowLocal": str(profile.allow_local_rules),
+            }
+            for name, profile in self.firewall_profiles.items()
+        ]
+        active = [
+            {"Category": category, "Index": index + 1}
+            for index, category in enumerate(self.network_categories)
+        ]
+        return {"Items": self._array(items), "Active": self._array(active)}
+
+    def _addresses(self) -> list[dict[str, Any]]:
+        listed = self.ipv4_addresses if self.ipv4_addresses is not None else ((f"{self.address}/24", 1),)
+        items = []
+        for text, index in listed:
+            interface = ipaddress.IPv4Interface(text)
+            items.append(
+                {"Address": str(interface.ip), "Prefix": interface.network.prefixlen, "Index": index}
+            )
+        return items
+
+    def _local_rules_off_somewhere(self, rule: FirewallRuleState) -> bool:
+        if rule.store_type != "Local":
+            return False
+        applies = {p.strip() for p in rule.profiles.split(",")}
+        return any(
+            not profile.allow_local_rules and ("Any" in applies or name in applies)
+            for name, profile in self.firewall_profiles.items()
+        )
+
+    def _firewall_rules(self, ports: list[int]) -> list[dict[str, Any]]:
         items = []
         for name, rule in self.firewall_rules.items():
             if rule is None:
                 continue
-            inbound = name == RULE_IN
+            direction = rule.direction or ("Outbound" if name == RULE_OUT else "Inbound")
+            inbound = direction == "Inbound"
             port = rule.port or str(self.failover_port_registry or 647)
-            if raw:
-                items.append(
-                    {
-                        "Name": name,
-                        "DisplayName": f"DHCP Server Failover (TCP-{'In' if inbound else 'Out'})",
-                        "Group": "DHCP Server Management",
-                        "Enabled": 1 if rule.enabled else 2,
-                        "Profile": _profile_flags(rule.profiles),
-                        "Direction": 1 if inbound else 2,
-                        "Action": {"Allow": 2, "AllowBypass": 3, "Block": 4}[rule.action],
-                        "PrimaryStatus": 1,
-                        "PolicyStoreSourceType": 1,
-                    }
-                )
+            local_port, remote_port = (port, rule.other_port) if inbound else (rule.other_port, port)
+            builtin = name in (RULE_IN, RULE_OUT)
+            # What firewall.ps1 keeps (its own selection, not Windows behaviour): TCP or
+            # any-protocol port filters covering one of its ports, enabled rules and the
+            # two built-in rules in any state.
+            if rule.protocol not in ("TCP", "6", "Any"):
+                continue
+            if not (_covers(local_port, ports) or _covers(remote_port, ports)):
+                continue
+            if not (rule.enabled or builtin):
+                continue
+            if rule.protocol == "Any":
+                local_port = remote_port = "Any"  # ports exist only for TCP and UDP (sample 3.3: protocol 41)
+            if not rule.enabled:
+                # A disabled rule: PrimaryStatus Degraded, EnforcementStatus OptimizedOut
+                # (NETDIS-UPnPHost-Out-TCP in sample 3.1).
+                status, enforcement = "Degraded", "OptimizedOut"
+            elif self.local_rules_flagged and self._local_rules_off_somewhere(rule):
+                # §10: a local rule under "apply local firewall rules: No" reported
+                # EnforcementStatus NotApplicable; its PrimaryStatus is UNCONFIRMED (OK here).
+                status, enforcement = "OK", "NotApplicable"
             else:
-                items.append(
-                    {
-                        "Name": name,
-                        "Enabled": "True" if rule.enabled else "False",
-                        "Direction": "Inbound" if inbound else "Outbound",
-                        "Action": rule.action,
-                        "Profile": rule.profiles,
-                        "Protocol": "TCP",
-                        "LocalPort": port if inbound else "Any",
-                        "RemotePort": "Any" if inbound else port,
-                        "Store": rule.store,
-                    }
-                )
-        if raw:
-            return self._array(items)
-        return {"Items": items}
-
-    def _profiles(self, raw: bool) -> Any:
-        items = []
-        for name, profile in self.firewall_profiles.items():
-            if raw:
-                items.append(
-                    {
-                        "Profile": name,
-                        "Enabled": 1 if profile.enabled else 0,
-                        "DefaultInboundAction": {"Allow": 2, "Block": 4}[profile.inbound],
-                        "DefaultOutboundAction": {"Allow": 2, "Block": 4}[profile.outbound],
-                        "Name": name,
-                    }
-                )
-            else:
-                items.append(
-                    {
-                        "Name": name,
-                        "Enabled": "True" if profile.enabled else "False",
-                        "Inbound": profile.inbound,
-                        "Outbound": profile.outbound,
-                    }
-                )
-        categories: list[Any] = list(self.network_categories)
-        if raw:
-            numbers = {"Public": 0, "Private": 1, "DomainAuthenticated": 2}
-            categories = [numbers.get(c, c) for c in categories]
-        return {"Items": self._array(items), "Active": self._array(categories)}
+                status, enforcement = "OK", "Enforced"  # sample 3.1
+            display = rule.display_name or (
+                f"DHCP Server Failover (TCP-{'In' if inbound else 'Out'})" if builtin else name
+            )
+            program = rule.program or ("%systemroot%\\system32\\svchost.exe" if builtin else "Any")
+            service = rule.service or ("dhcpserver" if builtin else "Any")
+            items.append(
+                {
+                    "Name": name,
+                    "DisplayName": display,
+                    "Enabled": str(rule.enabled),
+                    "Direction": direction,
+                    "Action": rule.action,
+                    "Profile": rule.profiles,
+                    "Store": rule.store,
+                    "StoreType": rule.store_type,
+                    "Status": status,
+                    "Enforcement": enforcement,
+                    "Protocol": rule.protocol,
+                    "LocalPort": local_port,
+                    "RemotePort": remote_port,
+                    "LocalAddress": rule.local_address,
+                    "RemoteAddress": rule.remote_address,
+                    "Program": program,
+                    "Service": service,
+                }
+            )
+        return items
 
     def _in_dc(self, raw: bool) -> dict[str, Any]:
         if self.in_dc_network_logon == "empty":
@@ -561,11 +664,9 @@ class WindowsHost:
             address, _, port = pair.partition(":")
             targets.append((address, int(port)))
         raw = "raw" in self.effective_quirks
-        answer: dict[str, Any] = {
-            "Script": "",
-            "PSVersion": self._ps_version(raw),
-            "LanguageMode": self.language_mode,
-        }
+        # The host script reports the PowerShell version and language mode;
+        # dhcp.ps1 leaves them out to keep room for partners on its command line.
+        answer: dict[str, Any] = {"Script": ""}
         if with_dhcp:
             answer["Scopes"] = self._section_error("Get-DhcpServerv4Scope") or self._scopes(raw)
             answer["Failover"] = self._section_error("Get-DhcpServerv4Failover") or self._failover(raw)
@@ -780,9 +881,17 @@ def _parameter(script: str, name: str, pattern: str) -> str:
     return match.group(1) if match else ""
 
 
-def _profile_flags(text: str) -> int:
-    flags = {"Domain": 1, "Private": 2, "Public": 4}
-    return sum(flags.get(part.strip(), 0) for part in text.split(","))
+def _covers(ports: str, wanted: list[int]) -> bool:
+    """Whether a port list ("Any", "647", "600-700", "RPC") includes one of `wanted`."""
+    for item in ports.split(","):
+        item = item.strip()
+        if item == "Any":
+            return True
+        low, _, high = item.partition("-")
+        bounded = low.isdigit() and (high or low).isdigit()
+        if bounded and any(int(low) <= port <= int(high or low) for port in wanted):
+            return True
+    return False
 
 
 def _ip_object(address: str, *, with_text: bool = False) -> dict[str, Any]:

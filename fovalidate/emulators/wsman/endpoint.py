@@ -444,7 +444,8 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         self.endpoint: WsmanEndpoint = self.server.endpoint
         # An idle kept-alive connection is closed after this (frees the thread).
-        self.timeout = self.endpoint.idle_timeout
+        # (StreamRequestHandler reads `timeout` from the instance or the class; set per endpoint.)
+        self.timeout = self.endpoint.idle_timeout  # type: ignore[misc]
         self.ntlm_context: Any = None
         self.logged_on_as: str | None = None
         raw: socket.socket = self.request
@@ -546,7 +547,8 @@ class _Handler(BaseHTTPRequestHandler):
             if header.strip() != MUTUAL or not peer or endpoint.fault == "unauthorized":
                 self._challenge()
                 return False
-            names = [value for rdn in peer.get("subject", ()) for key, value in rdn if key == "commonName"]
+            subject: Any = peer.get("subject", ())  # ((("commonName", "x"),), ...) per the ssl docs
+            names = [value for rdn in subject for key, value in rdn if key == "commonName"]
             self.logged_on_as = names[0] if names else "certificate"
             return True
         if endpoint.auth == "basic":

@@ -25,8 +25,12 @@ from fovalidate.probes.winrm.transport import MAX_COMMAND_LINE, encode_command
 
 #: The scripts a full fact set runs, in order. Each adds one Command/Receive
 #: exchange to the shell, so keep this list short (<= 10 HTTP requests per
-#: server in total, shell and authentication included).
-SCRIPT_NAMES = ("host", "dhcp")
+#: server in total, shell and authentication included: three scripts are
+#: 10 over http + NTLM, so there is no room for a fourth).
+SCRIPT_NAMES = ("host", "dhcp", "firewall")
+
+#: The port every failover relationship uses unless DhcpFailoverPort says otherwise.
+DEFAULT_FAILOVER_PORT = 647
 
 #: How a script names itself, both in its text and in its JSON answer
 #: ("Script": "fovalidate-host/1"). The emulated hosts recognise scripts by it.
@@ -73,15 +77,22 @@ def minify(text: str) -> str:
     their own (a test checks that no comment survives). Outside quoted
     strings, a few long names become their built-in aliases (`ALIASES`) and
     spaces next to `= { } ( ) ; | ,` go, where PowerShell does not need them.
+    A line break right after `{` or right before `}` goes too (`{`, `}` at a
+    line's end or start cannot be inside a string: the scripts have no
+    here-strings, so every string ends on its own line).
     """
     text = _BLOCK_COMMENT.sub("", text)
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         code = "".join(piece if quoted else _shorten(piece) for quoted, piece in _split_strings(stripped))
-        lines.append(_squeeze(code))
+        code = _squeeze(code)
+        if lines and (lines[-1].endswith("{") or code.startswith("}")):
+            lines[-1] += code
+        else:
+            lines.append(code)
     return "\n".join(lines) + "\n"
 
 
@@ -255,19 +266,61 @@ def dhcp_script(
     )
 
 
+def firewall_script(ports: Iterable[int]) -> FactScript:
+    """The firewall script for `ports` (647 always comes first).
+
+    Ports that would make the command line too long are left out (more than
+    about 20 distinct ports); the script's answer says which it looked at
+    (`firewall_ports`), and the firewall check says so for the others.
+    """
+    wanted = [DEFAULT_FAILOVER_PORT]
+    for port in ports:
+        number = int(port)
+        if not 1 <= number <= 65535:
+            raise ScriptParameterError(f"port {port!r} is outside 1-65535")
+        if number not in wanted:
+            wanted.append(number)
+    while True:
+        script = render("firewall", {"PORTS": ",".join(str(port) for port in wanted)})
+        if len(wanted) == 1 or command_line_length(script) <= MAX_COMMAND_LINE:
+            return script
+        wanted.pop()
+
+
+def firewall_ports(script: FactScript) -> tuple[int, ...]:
+    """The failover ports a rendered firewall script looks at."""
+    match = re.search(r"^\$Ports\s*=\s*'([0-9,]*)'", script.text, re.MULTILINE)
+    return tuple(int(item) for item in match.group(1).split(",") if item) if match else ()
+
+
 def fact_scripts(
     partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
     connect_timeout: float,
     *,
+    own_ports: Iterable[int] = (),
     constrained: bool = False,
 ) -> tuple[FactScript, ...]:
     """Every script of the full fact set, in sending order.
 
-    Normally two. A hub whose partner list makes the dhcp script too long
-    for one command line gets extra connect-only runs of it for the rest of
-    its partners (each run connects to its own share, all within one timeout).
+    Normally three: host, dhcp, firewall. A hub whose partner list makes the
+    dhcp script too long for one command line gets extra connect-only runs
+    of it for the rest of its partners (each run connects to its own share,
+    all within one timeout), sent before the firewall script. The firewall
+    script looks at 647, `own_ports` (the server's own failover port) and
+    the partners' ports. `constrained`: the dhcp runs for a host in
+    ConstrainedLanguage mode (see `dhcp_script`).
     """
-    return (host_script(), *dhcp_scripts(partners, connect_timeout, constrained=constrained))
+    pending = _unique_partners(partners)
+    ports = [*own_ports, *(port for _, port in pending)]
+    return (
+        host_script(),
+        *dhcp_scripts(pending, connect_timeout, constrained=constrained),
+        firewall_script(ports),
+    )
+
+
+def _unique_partners(partners: Iterable[tuple[ipaddress.IPv4Address | str, int]]) -> list[tuple[str, int]]:
+    return list(dict.fromkeys((str(ipaddress.IPv4Address(str(a))), int(p)) for a, p in partners))
 
 
 def dhcp_scripts(
@@ -277,7 +330,7 @@ def dhcp_scripts(
     constrained: bool = False,
 ) -> tuple[FactScript, ...]:
     """The dhcp script run(s) of a full fact set (see `fact_scripts`)."""
-    pending = list(dict.fromkeys((str(ipaddress.IPv4Address(str(a))), int(p)) for a, p in partners))
+    pending = _unique_partners(partners)
     scripts = []
     with_dhcp = True
     while True:

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import functools
 import html
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fovalidate.probes.interface import Cause, FactError
-from fovalidate.probes.winrm import shapes
-from fovalidate.probes.winrm.errors import ErrorRecord, diagnose
-from fovalidate.probes.winrm.facts import (
+from fovalidate.facts.windows import (
     Authorization,
     AuthorizedServer,
     ClockReading,
@@ -39,6 +37,9 @@ from fovalidate.probes.winrm.facts import (
     FirewallProfiles,
     FirewallRule,
     FirewallRules,
+    LocalAddress,
+    LocalAddresses,
+    NetworkConnection,
     OsInfo,
     PartnerConnect,
     Scope,
@@ -46,7 +47,10 @@ from fovalidate.probes.winrm.facts import (
     TimeService,
     WindowsFacts,
 )
-from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript
+from fovalidate.probes.interface import Cause, FactError
+from fovalidate.probes.winrm import shapes
+from fovalidate.probes.winrm.errors import ErrorRecord, diagnose
+from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript, firewall_ports
 from fovalidate.secrets import redact
 
 #: Larger answers are not parsed (a full fact set is a few KiB).
@@ -421,7 +425,7 @@ def read_failover_port(raw: Any) -> FailoverPortSetting:
     return FailoverPortSetting(value, kind=kind, raw=text)
 
 
-RULE_ENABLED = {1: True, 2: False}
+RULE_ENABLED: dict[int, bool | None] = {1: True, 2: False}
 DIRECTIONS = {1: "Inbound", 2: "Outbound"}
 RULE_ACTIONS = {0: "NotConfigured", 2: "Allow", 3: "AllowBypass", 4: "Block"}
 PROFILE_FLAGS = {1: "Domain", 2: "Private", 4: "Public"}
@@ -438,7 +442,66 @@ def _ports(value: Any) -> tuple[str, ...]:
     return tuple(ports)
 
 
-def read_firewall_rules(raw: Any) -> FirewallRules:
+#: MSFT_NetFirewallRule.PrimaryStatus (FW-CIM; 1 OK and 2 Degraded seen in sample 3.1).
+PRIMARY_STATUS = {0: "Unknown", 1: "OK", 2: "Degraded", 3: "Error"}
+#: PolicyStoreSourceType: 1 Local and 2 GroupPolicy are in the captures (sample 3.1); the
+#: other numbers follow the NetSecurity PolicyStoreType enum (UNCONFIRMED by a capture).
+POLICY_STORE_TYPES = {
+    0: "None",
+    1: "Local",
+    2: "GroupPolicy",
+    3: "Dynamic",
+    4: "Generated",
+    5: "Hardcoded",
+    6: "MDM",
+}
+#: MSFT_NetFirewallRule.EnforcementStatus as numbers (FW-CIM value map). The cmdlet's own
+#: enum names differ ("Enforced", "ProfileInactive", "NotApplicable", sample 3.1).
+ENFORCEMENT_STATUS = {
+    0: "Invalid",
+    1: "Full",
+    2: "FirewallOffInProfile",
+    3: "CategoryOff",
+    4: "DisabledObject",
+    5: "InactiveProfile",
+    6: "LocalAddressResolutionEmpty",
+    7: "RemoteAddressResolutionEmpty",
+    8: "LocalPortResolutionEmpty",
+    9: "RemotePortResolutionEmpty",
+    10: "InterfaceResolutionEmpty",
+    11: "ApplicationResolutionEmpty",
+    12: "RemoteMachineEmpty",
+    13: "RemoteUserEmpty",
+    14: "LocalGlobalOpenPortsDisallowed",
+    15: "LocalAuthorizedApplicationsDisallowed",
+    16: "LocalFirewallRulesDisallowed",
+    17: "LocalConsecRulesDisallowed",
+    18: "NotTargetPlatform",
+    19: "OptimizedOut",
+    20: "LocalUserEmpty",
+    21: "TransportMachinesEmpty",
+    22: "TunnelMachinesEmpty",
+    23: "TupleResolutionEmpty",
+}
+
+
+def _words(value: Any, names: dict[int, str] | None = None) -> tuple[str, ...]:
+    """A list that came as a list, as one "a, b" string, or as enum numbers."""
+    words: list[str] = []
+    for item in shapes.as_list(value):
+        if names is not None and shapes.as_int(item) is not None and not isinstance(item, bool):
+            words.append(shapes.as_enum(item, names))
+            continue
+        words.extend(part.strip() for part in re.split(r"[,;]", shapes.as_text(item)) if part.strip())
+    return tuple(words)
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    """An address filter list: "Any", "10.0.0.0/255.0.0.0", "10.1.1.1-10.1.1.9", "LocalSubnet"."""
+    return tuple(part for part in _words(value) for part in part.split() if part)
+
+
+def read_firewall_rules(raw: Any, ports: tuple[int, ...] = ()) -> FirewallRules:
     rules = []
     for item in _items(raw):
         name = shapes.as_text(shapes.first_field(item, "Name", "InstanceID", "ID")).strip()
@@ -457,9 +520,24 @@ def read_firewall_rules(raw: Any) -> FirewallRules:
                 local_ports=_ports(shapes.field(item, "LocalPort")),
                 remote_ports=_ports(shapes.field(item, "RemotePort")),
                 store=shapes.as_text(shapes.first_field(item, "Store", "PolicyStoreSource")).strip(),
+                display_name=shapes.as_text(shapes.field(item, "DisplayName")).strip(),
+                store_type=shapes.as_enum(
+                    shapes.first_field(item, "StoreType", "PolicyStoreSourceType"), POLICY_STORE_TYPES
+                ),
+                # Raw rule objects also carry "Status", the long status text.
+                primary_status=shapes.as_enum(
+                    shapes.first_field(item, "PrimaryStatus", "Status"), PRIMARY_STATUS
+                ),
+                enforcement=_words(
+                    shapes.first_field(item, "Enforcement", "EnforcementStatus"), ENFORCEMENT_STATUS
+                ),
+                local_addresses=_addresses(shapes.field(item, "LocalAddress")),
+                remote_addresses=_addresses(shapes.field(item, "RemoteAddress")),
+                program=shapes.as_text(shapes.first_field(item, "Program", "AppPath")).strip(),
+                service=shapes.as_text(shapes.first_field(item, "Service", "ServiceName")).strip(),
             )
         )
-    return FirewallRules(tuple(rules))
+    return FirewallRules(tuple(rules), ports)
 
 
 def read_firewall_profiles(raw: Any) -> FirewallProfiles:
@@ -478,17 +556,44 @@ def read_firewall_profiles(raw: Any) -> FirewallProfiles:
                 default_outbound=shapes.as_enum(
                     shapes.first_field(item, "Outbound", "DefaultOutboundAction"), RULE_ACTIONS
                 ),
+                allow_inbound_rules=shapes.as_bool(
+                    shapes.first_field(item, "AllowInbound", "AllowInboundRules"), GPO_BOOLEAN
+                ),
+                allow_local_rules=shapes.as_bool(
+                    shapes.first_field(item, "AllowLocal", "AllowLocalFirewallRules"), GPO_BOOLEAN
+                ),
             )
         )
     record = shapes.as_record(raw)
     active = shapes.field(record, "Active") if record is not None else None
-    categories = tuple(
-        shapes.as_enum(shapes.first_field(item, "NetworkCategory", default=item), NETWORK_CATEGORIES)
-        if isinstance(shapes.unwrap(item), dict)
-        else shapes.as_enum(item, NETWORK_CATEGORIES)
-        for item in shapes.as_list(active)
-    )
-    return FirewallProfiles(tuple(profiles), tuple(c for c in categories if c))
+    connections = []
+    for item in shapes.as_list(active):
+        if isinstance(shapes.unwrap(item), dict):
+            category = shapes.as_enum(
+                shapes.first_field(item, "Category", "NetworkCategory"), NETWORK_CATEGORIES
+            )
+            index = shapes.as_int(shapes.first_field(item, "Index", "InterfaceIndex"))
+        else:
+            category, index = shapes.as_enum(item, NETWORK_CATEGORIES), None
+        if category:
+            connections.append(NetworkConnection(category, index))
+    return FirewallProfiles(tuple(profiles), tuple(c.category for c in connections), tuple(connections))
+
+
+def read_local_addresses(raw: Any) -> LocalAddresses:
+    addresses = []
+    for item in _items(raw):
+        address = shapes.as_ip(shapes.first_field(item, "Address", "IPAddress"))
+        prefix = shapes.as_int(shapes.first_field(item, "Prefix", "PrefixLength"))
+        if address is None or prefix is None or not 0 <= prefix <= 32:
+            continue  # an address being set up, or not IPv4
+        addresses.append(
+            LocalAddress(
+                ipaddress.IPv4Interface(f"{address}/{prefix}"),
+                shapes.as_int(shapes.first_field(item, "Index", "InterfaceIndex")),
+            )
+        )
+    return LocalAddresses(tuple(addresses))
 
 
 def read_settings(raw: Any) -> DhcpSettings:
@@ -647,7 +752,7 @@ def _failed(section: str, error: FactError) -> SectionError:
 
 
 def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> WindowsFacts:
-    """WindowsFacts from the answers of the host script and the dhcp script run(s)."""
+    """WindowsFacts from the answers of the host, dhcp (one or more runs) and firewall scripts."""
     host_answer = next((a for a in answers if a.script.name == "host"), None)
     dhcp_answers = [a for a in answers if a.script.name == "dhcp"]
     full_dhcp = next((a for a in dhcp_answers if shapes.field(a.data, "Scopes") is not None), None)
@@ -668,6 +773,19 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
             return _failed(section, full_dhcp.error)
         return _read(section, shapes.field(full_dhcp.data, key), reader, host)
 
+    firewall_answer = next((a for a in answers if a.script.name == "firewall"), None)
+
+    def from_firewall(section: str, key: str, reader: Callable[[Any], Any]) -> Any:
+        if firewall_answer is None:
+            # A host script of an older fovalidate read the firewall itself.
+            if host_answer is not None and shapes.field(host_answer.data, f"Firewall{key}") is not None:
+                return from_host(section, f"Firewall{key}", reader)
+            return SectionError(section, "the firewall script was not run", Cause.INTERRUPTED)
+        if firewall_answer.error is not None:
+            return _failed(section, firewall_answer.error)
+        return _read(section, shapes.field(firewall_answer.data, key), reader, host)
+
+    scanned = firewall_ports(firewall_answer.script) if firewall_answer is not None else ()
     powershell = shapes.field(host_answer.data, "PSVersion") if host_answer and host_answer.data else None
     # A failed run loses the connects of its partners; all are then reported
     # as missing rather than some silently absent.
@@ -708,8 +826,10 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
         time=from_host("W32Time", "Time", read_time),
         service=from_host("DHCP Server service", "Service", read_service),
         failover_port=from_host("DhcpFailoverPort registry value", "FailoverPort", read_failover_port),
-        firewall_rules=from_host("failover firewall rules", "FirewallRules", read_firewall_rules),
-        firewall_profiles=from_host("firewall profiles", "FirewallProfiles", read_firewall_profiles),
+        firewall_rules=from_firewall(
+            "firewall rules (ActiveStore)", "Rules", lambda raw: read_firewall_rules(raw, scanned)
+        ),
+        firewall_profiles=from_firewall("firewall profiles", "Profiles", read_firewall_profiles),
         authorization=from_host("AD authorisation (Get-DhcpServerInDC)", "InDC", read_authorization),
         settings=from_dhcp("DHCP server settings", "Setting", read_settings),
         scopes=from_dhcp("IPv4 scopes", "Scopes", read_scopes),
@@ -717,6 +837,7 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
         connects=connect_error if connect_error is not None else tuple(connects),
         clock=clock,
         script_errors=tuple(error for answer in answers for error in answer.script_errors),
+        local_addresses=from_firewall("local IPv4 addresses", "Addresses", read_local_addresses),
         requests=requests,
         scripts_run=tuple(answer.script.marker for answer in answers),
         language_mode=language_mode(answers),

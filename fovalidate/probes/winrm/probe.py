@@ -1,9 +1,9 @@
 """The `winrm` probe: one WinRM shell per server, the fact scripts, WindowsFacts.
 
 For each server the probe opens ONE shell (transport.WinRMSession), runs
-the `host` script and the `dhcp` script in it (a hub whose partner list is
-too long for one command line gets extra connect-only runs), parses the
-answers and closes the shell. The partners whose failover port the server
+the `host`, `dhcp` and `firewall` scripts in it (a hub whose partner list
+is too long for one command line gets extra connect-only runs of `dhcp`),
+parses the answers and closes the shell. The partners whose failover port the server
 should reach are every other server of every inventory relationship that
 names this one, each on its own `failover_port`.
 
@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fovalidate.facts import WINDOWS
+from fovalidate.facts.windows import WindowsFacts
 from fovalidate.findings import Status
+from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
-from fovalidate.probes.winrm.facts import WindowsFacts
 from fovalidate.probes.winrm.factscripts import ScriptParameterError, dhcp_scripts, fact_scripts
 from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer, language_mode
 
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
     import ipaddress
 
     from fovalidate.inventory.loader import LoadedInventory
-    from fovalidate.inventory.model import Server
 
 
 def partners_of(server: Server, inventory: LoadedInventory) -> list[tuple[ipaddress.IPv4Address, int]]:
@@ -67,17 +68,18 @@ def partner_timeout(server: Server) -> float:
 CONSTRAINED_CONNECT_ALLOWANCE = 30.0
 
 
-class WinRMProbe(Probe):
-    kind = "winrm"
+class WinRMProbe(Probe[Server, WindowsFacts]):
+    produces = WINDOWS
     description = "Read-only PowerShell over WinRM (pywinrm): OS, W32Time, DHCP, firewall, partner TCP"
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
-        scripts = len(fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject)))
+        planned = fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject))
+        scripts = len(planned)
         settings = subject.winrm
         per_script = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(subject)
         # The server's language mode is known only once it answered: allow for
         # Constrained Language Mode's slower connects in every dhcp script.
-        allowance = CONSTRAINED_CONNECT_ALLOWANCE * (scripts - 1)
+        allowance = CONSTRAINED_CONNECT_ALLOWANCE * sum(script.name == "dhcp" for script in planned)
         return per_script * (scripts + 1) + allowance + float(settings.read_timeout) + 10
 
     def round_trips(self, subject: Server, context: ProbeContext) -> int:
@@ -103,7 +105,7 @@ class WinRMProbe(Probe):
         password = resolve_password(subject, context.credentials)
         partners = partners_of(subject, context.inventory)
         try:
-            scripts = fact_scripts(partners, partner_timeout(subject))
+            scripts = fact_scripts(partners, partner_timeout(subject), own_ports=(subject.failover_port,))
         except ScriptParameterError as exc:
             raise ProbeFailed(
                 FactError(
@@ -133,7 +135,7 @@ class WinRMProbe(Probe):
                     # The host script found Constrained Language Mode: send the
                     # dhcp script(s) that test the connects with Test-NetConnection.
                     constrained = dhcp_scripts(partners, partner_timeout(subject), constrained=True)
-                    scripts = (scripts[0], *constrained)
+                    scripts = (scripts[0], *constrained, *(s for s in scripts[1:] if s.name != "dhcp"))
                     script = scripts[1]
                     session.script_timeout = script_timeout + CONSTRAINED_CONNECT_ALLOWANCE
                 context.progress(subject.name, f"WinRM: {script.name} facts")

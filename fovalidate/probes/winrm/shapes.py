@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -193,7 +194,7 @@ _TRUE_WORDS = frozenset({"true", "yes", "enabled"})
 _FALSE_WORDS = frozenset({"false", "no", "disabled"})
 
 
-def as_bool(value: Any, numbers: dict[int, bool | None] | None = None) -> bool | None:
+def as_bool(value: Any, numbers: Mapping[int, bool | None] | None = None) -> bool | None:
     """A boolean from true/false, "True"/"False", or an enum number.
 
     `numbers` maps enum numbers: NetSecurity's Enabled is 1 True / 2 False,

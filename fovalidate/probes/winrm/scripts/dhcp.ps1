@@ -9,7 +9,6 @@
 # FullLanguage mode.
 $ProgressPreference = 'SilentlyContinue'
 $ErrorActionPreference = 'Stop'
-$Script = 'fovalidate-dhcp/1'
 # A section that failed answers with its error record (see host.ps1).
 function SectionError($e) {
     @{
@@ -41,8 +40,7 @@ if ($Mode -eq 'FullLanguage') {
     $pending = @(foreach ($pair in $targets) {
         $address, $number = $pair -split ':'
         $client = New-Object Net.Sockets.TcpClient
-        $handle = $null
-        $code = ''
+        $handle = $code = $null
         try {
             $handle = $client.BeginConnect($address, [int]$number, $null, $null)
         } catch {
@@ -125,7 +123,7 @@ if ($Mode -eq 'FullLanguage') {
             }
         }
         $item.Client.Close()
-        @{ Address = [string]$item.Address; Port = [int]$item.Port; Result = $result }
+        @{ Address = $item.Address; Port = $item.Port; Result = $result }
     })
 }
 #endregion tcpclient-collect
@@ -153,9 +151,7 @@ if ($null -eq $Connect) { $Connect = @{ Error = 'Test-NetConnection'; Id = 'Cons
 $started = (Get-Process -Id $PID).StartTime.ToUniversalTime()
 $now = [DateTime]::UtcNow
 $answer = @{
-    Script = $Script
-    PSVersion = [string]$PSVersionTable.PSVersion
-    LanguageMode = $Mode
+    Script = 'fovalidate-dhcp/1'
     Scopes = $Scopes
     Failover = $Failover
     Setting = $Setting
@@ -165,7 +161,7 @@ $answer = @{
     ProcessMs = [long]($now - $started).TotalMilliseconds
 }
 $json = $answer | ConvertTo-Json -Depth 5 -Compress
-foreach ($c in @([regex]::Matches($json, '[^\x20-\x7e]') | ForEach-Object { $_.Value })) {
-    $json = $json.Replace($c, ('\u{0:x4}' -f [int][char]$c))
+foreach ($c in [regex]::Matches($json, '[^ -~]')) {
+    $json = $json.Replace($c.Value, ('\u{0:x4}' -f [int][char]$c.Value))
 }
 $json

@@ -1,5 +1,6 @@
 # fovalidate fact script "host": OS, W32Time, DHCP service, failover port
-# registry value, the Windows Firewall and AD authorisation. Read-only.
+# registry value and AD authorisation. Read-only. (The Windows Firewall is
+# read by firewall.ps1.)
 #
 # Prints ONE JSON document. Every value is cast to [string], [int], [long] or
 # [bool] before ConvertTo-Json: Windows PowerShell 3.0, 4.0 and 5.1 would
@@ -94,42 +95,6 @@ try {
     $Port = SectionError $_
 }
 try {
-    # ActiveStore: the rules in effect, including those delivered by GPO.
-    $Rules = @{
-        Items = @(Get-NetFirewallRule -PolicyStore ActiveStore -Name 'Microsoft-Windows-DHCP-Failover-TCP-In', 'Microsoft-Windows-DHCP-Failover-TCP-Out' -ErrorAction SilentlyContinue | ForEach-Object {
-            $filter = $_ | Get-NetFirewallPortFilter -ErrorAction SilentlyContinue | Select-Object -First 1
-            @{
-                Name = [string]$_.Name
-                Enabled = [string]$_.Enabled
-                Direction = [string]$_.Direction
-                Action = [string]$_.Action
-                Profile = [string]$_.Profile
-                Protocol = [string]$filter.Protocol
-                LocalPort = [string](@($filter.LocalPort) -join ',')
-                RemotePort = [string](@($filter.RemotePort) -join ',')
-                Store = [string]$_.PolicyStoreSource
-            }
-        })
-    }
-} catch {
-    $Rules = SectionError $_
-}
-try {
-    $Profiles = @{
-        Items = @(Get-NetFirewallProfile -PolicyStore ActiveStore | ForEach-Object {
-            @{
-                Name = [string]$_.Name
-                Enabled = [string]$_.Enabled
-                Inbound = [string]$_.DefaultInboundAction
-                Outbound = [string]$_.DefaultOutboundAction
-            }
-        })
-        Active = @(Get-NetConnectionProfile -ErrorAction SilentlyContinue | ForEach-Object { [string]$_.NetworkCategory })
-    }
-} catch {
-    $Profiles = SectionError $_
-}
-try {
     $InDC = @{
         Items = @(Get-DhcpServerInDC | ForEach-Object {
             @{ DnsName = [string]$_.DnsName; IPAddress = [string]$_.IPAddress }
@@ -152,8 +117,6 @@ $answer = @{
     Time = $Time
     Service = $Service
     FailoverPort = $Port
-    FirewallRules = $Rules
-    FirewallProfiles = $Profiles
     InDC = $InDC
     UtcTicks = [long]$now.Ticks
     ProcessMs = [long]($now - $started).TotalMilliseconds

@@ -1,4 +1,4 @@
-"""What the `winrm` probe learns about one Windows server.
+"""What the `winrm` probe (or a collected answer file) tells about one Windows server.
 
 `WindowsFacts` holds one value per section (OS, time, DHCP service, ...).
 A section that could not be read holds a `SectionError` instead, so one
@@ -13,11 +13,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from fovalidate.probes.interface import Cause, FactError, FactUnavailable
+from fovalidate.facts.interface import Cause, FactError, FactUnavailable
 
 T = TypeVar("T")
 
-KIND = "winrm"
+#: The name of this fact kind (the typed key is `fovalidate.facts.WINDOWS`).
+KIND_NAME = "winrm"
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,12 @@ class FailoverPortSetting:
 
 @dataclass(frozen=True)
 class FirewallRule:
+    """One rule of the firewall's ActiveStore, with its port, address,
+    program and service filters (Get-NetFirewallRule -TracePolicyStore and
+    the Get-NetFirewall*Filter cmdlets, joined on InstanceID)."""
+
+    #: the rule's ID: "Microsoft-Windows-DHCP-Failover-TCP-In", or a GUID
+    #: "{e13ebd4d-...}" for rules made in the console or by Group Policy
     name: str
     enabled: bool
     #: "Inbound" / "Outbound"
@@ -197,10 +204,50 @@ class FirewallRule:
     protocol: str = ""
     local_ports: tuple[str, ...] = ()
     remote_ports: tuple[str, ...] = ()
+    #: PolicyStoreSource: "PersistentStore" (local), "Local Group Policy", or the GPO
     store: str = ""
+    #: the localised name shown in the console
+    display_name: str = ""
+    #: PolicyStoreSourceType: "Local", "GroupPolicy", "Dynamic", ... ("" when not read)
+    store_type: str = ""
+    #: PrimaryStatus: "OK", "Degraded", "Error", "Unknown"
+    primary_status: str = ""
+    #: EnforcementStatus values: "Enforced", "NotApplicable", "LocalFirewallRulesDisallowed", ...
+    enforcement: tuple[str, ...] = ()
+    #: address filter: "Any", addresses, ranges, subnets, keywords such as "LocalSubnet"
+    local_addresses: tuple[str, ...] = ()
+    remote_addresses: tuple[str, ...] = ()
+    #: application filter ("Any", "%SystemRoot%\system32\svchost.exe", ...) and service filter
+    program: str = ""
+    service: str = ""
 
     def applies_to(self, profile: str) -> bool:
         return "Any" in self.profiles or profile in self.profiles
+
+    @property
+    def from_group_policy(self) -> bool:
+        """Delivered by a Group Policy object (not a rule of this server's own store)."""
+        kind = self.store_type.replace(" ", "").lower()
+        if kind:
+            return kind not in ("local", "none", "0", "1")
+        return self.store.strip().lower() not in ("", "persistentstore", "local")
+
+    @property
+    def is_local(self) -> bool:
+        """A rule of the server's own store, which Group Policy can switch off
+        per profile (AllowLocalFirewallRules). Dynamic and other stores are
+        neither local nor Group Policy here."""
+        kind = self.store_type.replace(" ", "").lower()
+        if kind:
+            return kind in ("local", "1")
+        return self.store.strip().lower() in ("", "persistentstore", "local")
+
+    @property
+    def label(self) -> str:
+        """How a message names the rule: its display name and its ID."""
+        if self.display_name and self.display_name != self.name:
+            return f"'{self.display_name}' ({self.name})"
+        return self.name
 
     def covers_port(self, port: int, *, local: bool) -> bool | None:
         """Whether the rule's port filter includes `port` (None when unknown)."""
@@ -227,13 +274,69 @@ class FirewallProfile:
     enabled: bool | None
     default_inbound: str = ""
     default_outbound: str = ""
+    #: AllowInboundRules: False means "block all incoming connections", allow rules included
+    allow_inbound_rules: bool | None = None
+    #: AllowLocalFirewallRules (Group Policy only): False means the local rules are not enforced
+    allow_local_rules: bool | None = None
+
+
+@dataclass(frozen=True)
+class NetworkConnection:
+    """A connected network (Get-NetConnectionProfile): its category decides its firewall profile."""
+
+    #: "DomainAuthenticated", "Private", "Public"
+    category: str
+    interface_index: int | None = None
+
+    @property
+    def profile(self) -> str:
+        """The firewall profile of the category ("" for an unknown category)."""
+        return category_profile(self.category)
+
+
+def category_profile(category: str) -> str:
+    lowered = category.strip().lower()
+    if lowered in ("domainauthenticated", "domain"):
+        return "Domain"
+    if lowered in ("private", "public"):
+        return lowered.capitalize()
+    return ""
+
+
+@dataclass(frozen=True)
+class LocalAddress:
+    """One IPv4 address of the server, with its prefix and interface."""
+
+    interface: ipaddress.IPv4Interface
+    interface_index: int | None = None
+
+
+@dataclass(frozen=True)
+class LocalAddresses:
+    """The server's IPv4 addresses (Get-NetIPAddress): what LocalSubnet means on it."""
+
+    addresses: tuple[LocalAddress, ...]
+
+    @property
+    def subnets(self) -> tuple[ipaddress.IPv4Network, ...]:
+        return tuple(dict.fromkeys(item.interface.network for item in self.addresses))
+
+    def on_link(self, address: ipaddress.IPv4Address) -> LocalAddress | None:
+        """The local address whose subnet holds `address` (the longest prefix), if any."""
+        matches = [item for item in self.addresses if address in item.interface.network]
+        return max(matches, key=lambda item: item.interface.network.prefixlen, default=None)
 
 
 @dataclass(frozen=True)
 class FirewallRules:
-    """The two failover rules as found in the ActiveStore (absent rules are not listed)."""
+    """The ActiveStore rules that can carry TCP to a failover port: enabled
+    rules whose port filter is TCP (or any protocol) and covers one of
+    `ports` locally or remotely, plus the two built-in failover rules in
+    any state."""
 
     rules: tuple[FirewallRule, ...]
+    #: the failover ports the script looked at (empty: not known)
+    ports: tuple[int, ...] = ()
 
     def rule(self, name: str) -> FirewallRule | None:
         for rule in self.rules:
@@ -247,6 +350,8 @@ class FirewallProfiles:
     profiles: tuple[FirewallProfile, ...]
     #: Network categories of the connected networks ("DomainAuthenticated", "Private", "Public").
     active_categories: tuple[str, ...] = ()
+    #: The connected networks with their interfaces, where the answer gives them.
+    connections: tuple[NetworkConnection, ...] = ()
 
     @property
     def active_profiles(self) -> tuple[str, ...]:
@@ -397,6 +502,10 @@ class WindowsFacts:
     clock: ClockReading | SectionError
     #: Error records the scripts wrote to stderr (CLIXML), for the record.
     script_errors: tuple[str, ...] = ()
+    #: The server's IPv4 addresses (read by the firewall script, for LocalSubnet).
+    local_addresses: LocalAddresses | SectionError = field(
+        default=SectionError("local IPv4 addresses", "not read", Cause.INTERRUPTED)
+    )
     #: HTTP requests the session sent for this server (authentication included).
     requests: int = 0
     scripts_run: tuple[str, ...] = field(default_factory=tuple)
@@ -410,7 +519,7 @@ class WindowsFacts:
     def require(self, value: T | SectionError) -> T:
         """The section's value, or FactUnavailable (an ERROR finding naming host and cause)."""
         if isinstance(value, SectionError):
-            raise FactUnavailable(KIND, self.host, value.as_fact_error(self.host))
+            raise FactUnavailable(KIND_NAME, self.host, value.as_fact_error(self.host))
         return value
 
     def connect_to(self, address: ipaddress.IPv4Address | str, port: int) -> PartnerConnect | None:

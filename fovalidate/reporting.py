@@ -1,0 +1,147 @@
+"""Run the selected checks on a loaded inventory and write every requested report.
+
+The one path from "an inventory and some options" to "reports written and an
+exit code", shared by `fovalidate check` and `fovalidate demo` (and by any
+command added later). The CLI only turns its options into a `ReportRequest`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fovalidate.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fovalidate.inventory.loader import LoadedInventory
+    from fovalidate.secrets import CredentialStore
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What to run and which reports to write."""
+
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    #: Format name -> file to write it to (from the formats' own options).
+    files: Mapping[str, Path] = field(default_factory=dict)
+    #: The format printed on standard output (`--format`).
+    stdout_format: str = "console"
+    #: "warn" makes warnings count as failures (--fail-on warn).
+    fail_on: str = "fail"
+    timeout: float = 5.0
+    workers: int = 0
+    dns_server: str | None = None
+    ask_pass: bool = False
+    verbose: bool = False
+    #: A line printed above the console report (the demo names its estate).
+    heading: str | None = None
+    #: `--facts DIR`: Windows facts from collected answer files instead of WinRM.
+    facts_dir: Path | None = None
+    #: `--facts-max-age`, seconds: older answer files turn a PASS into a WARN.
+    facts_max_age: float | None = None
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
+    """Run the checks `request` selects on `loaded`, write its reports, return the exit code."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from fovalidate.check.registry import load_checks
+    from fovalidate.findings import Status
+    from fovalidate.progress import LiveProgress, wants_live_progress
+    from fovalidate.reports import get_format, load_formats
+    from fovalidate.runner import RunOptions, run
+    from fovalidate.secrets import CredentialStore
+
+    err = _stderr()
+    registry = load_checks()
+    try:
+        checks = registry.select(request.only, request.skip)
+    except KeyError as exc:
+        known = ", ".join(c.id for c in registry.checks)
+        err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
+        return ExitCode.USAGE
+    if not checks:
+        err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
+        return ExitCode.USAGE
+    if request.dns_server:
+        from fovalidate.probes.dns import parse_dns_server
+
+        try:
+            parse_dns_server(request.dns_server)
+        except ValueError as exc:
+            err.print(
+                Text(
+                    f"--dns-server {request.dns_server!r}: {exc}; give an address such as 10.0.0.53:53",
+                    style="red",
+                )
+            )
+            return ExitCode.USAGE
+
+    def prompt(username: str) -> str:
+        import getpass
+
+        return getpass.getpass(f"Password for {username}: ")
+
+    from fovalidate.probes.answerfile import AnswerFolderError, answers_for_run
+
+    try:
+        # Answer files (`--facts DIR`, or `answer_file:` on a server) replace the WinRM probe.
+        answers = answers_for_run(loaded, request.facts_dir, max_age=request.facts_max_age)
+    except AnswerFolderError as exc:
+        err.print(Text(str(exc), style="red"), soft_wrap=True)
+        return ExitCode.USAGE
+    credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
+    notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
+    notices += answers.notices
+    options = RunOptions(
+        timeout=request.timeout,
+        workers=request.workers,
+        options={"dns_server": request.dns_server, **answers.options},
+        sources=answers.sources,
+    )
+    if request.ask_pass:
+        _ask_passwords_up_front(loaded, credentials)
+
+    on_console = request.stdout_format == "console"
+    if request.heading and on_console:
+        Console(highlight=False).print(Text(request.heading, style="bold"))
+    if on_console and wants_live_progress():
+        with LiveProgress(err) as progress:
+            report = run(loaded, checks, options, credentials=credentials, progress=progress, notices=notices)
+    else:
+        report = run(loaded, checks, options, credentials=credentials, notices=notices)
+    report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
+
+    for name, path in request.files.items():
+        try:
+            get_format(name).write(report, path)
+        except OSError as exc:
+            err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
+    sys.stdout.write(get_format(request.stdout_format).stdout_text(report, verbose=request.verbose))
+    return report.exit_code()
+
+
+def _ask_passwords_up_front(loaded: LoadedInventory, credentials: CredentialStore) -> None:
+    """With --ask-pass, prompt before the live display starts (once per account)."""
+    import contextlib
+
+    from fovalidate.secrets import MissingPassword
+
+    for server in loaded.servers:
+        settings = server.winrm
+        if settings.enabled and settings.username and settings.transport in ("ntlm", "basic"):
+            with contextlib.suppress(MissingPassword):
+                credentials.password_for(settings.username, settings.password_env)
