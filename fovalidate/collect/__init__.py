@@ -140,14 +140,16 @@ def build_collector(
         return tuple(result)
 
     default_timeout = DEFAULT_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
-    default = PlannedServer("", (), numbers(fact_scripts([], default_timeout)), "")
+    default = PlannedServer("", (), numbers(fact_scripts([], default_timeout, constrained=None)), "")
     plan: list[PlannedServer] = []
     taken: dict[str, set[str]] = {}
     if inventory is not None:
         for server in inventory.model.servers:
             partners = winrm_probe.partners_of(server, inventory)
             timeout = winrm_probe.partner_timeout(server) if connect_timeout is None else connect_timeout
-            found = fact_scripts(partners, timeout, own_ports=(server.failover_port,))
+            # The language mode is known only on the server: the dhcp script
+            # carries both ways to connect and picks one there.
+            found = fact_scripts(partners, timeout, own_ports=(server.failover_port,), constrained=None)
             plan.append(
                 PlannedServer(
                     server.name, tuple(_keys(server, taken)), numbers(found), partner_list(partners)

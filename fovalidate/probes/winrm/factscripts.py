@@ -253,12 +253,15 @@ def dhcp_script(
     timeout: float,
     *,
     with_dhcp: bool = True,
-    constrained: bool = False,
+    constrained: bool | None = False,
 ) -> FactScript:
     """The dhcp script for `partners`; `constrained`: the host runs PowerShell
-    in ConstrainedLanguage mode, so the connects use Test-NetConnection."""
+    in ConstrainedLanguage mode, so the connects use Test-NetConnection.
+    None: the mode is not known when the script is written (the collector),
+    so both ways go in and the script picks one by the mode it runs in."""
     without: tuple[str, ...] = () if with_dhcp else ("dhcp-config",)
-    without += TCPCLIENT_REGIONS if constrained else (TEST_NETCONNECTION_REGION,)
+    if constrained is not None:
+        without += TCPCLIENT_REGIONS if constrained else (TEST_NETCONNECTION_REGION,)
     return render(
         "dhcp",
         {"PARTNERS": partner_list(partners), "TIMEOUT_MS": timeout_milliseconds(timeout)},
@@ -298,7 +301,7 @@ def fact_scripts(
     connect_timeout: float,
     *,
     own_ports: Iterable[int] = (),
-    constrained: bool = False,
+    constrained: bool | None = False,
 ) -> tuple[FactScript, ...]:
     """Every script of the full fact set, in sending order.
 
@@ -308,7 +311,7 @@ def fact_scripts(
     all within one timeout), sent before the firewall script. The firewall
     script looks at 647, `own_ports` (the server's own failover port) and
     the partners' ports. `constrained`: the dhcp runs for a host in
-    ConstrainedLanguage mode (see `dhcp_script`).
+    ConstrainedLanguage mode, or (None) for either mode (see `dhcp_script`).
     """
     pending = _unique_partners(partners)
     ports = [*own_ports, *(port for _, port in pending)]
@@ -327,10 +330,17 @@ def dhcp_scripts(
     partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
     connect_timeout: float,
     *,
-    constrained: bool = False,
+    constrained: bool | None = False,
 ) -> tuple[FactScript, ...]:
-    """The dhcp script run(s) of a full fact set (see `fact_scripts`)."""
+    """The dhcp script run(s) of a full fact set (see `fact_scripts`).
+
+    With `constrained` None (the collector, which runs the scripts in the
+    server's own PowerShell rather than on a command line) one run connects
+    to every partner: there is no command line to fit.
+    """
     pending = _unique_partners(partners)
+    if constrained is None:
+        return (dhcp_script(pending, connect_timeout, constrained=None),)
     scripts = []
     with_dhcp = True
     while True:
@@ -344,7 +354,9 @@ def dhcp_scripts(
             return tuple(scripts)
 
 
-def _fitting(partners: list[tuple[str, int]], timeout: float, with_dhcp: bool, constrained: bool) -> int:
+def _fitting(
+    partners: list[tuple[str, int]], timeout: float, with_dhcp: bool, constrained: bool | None
+) -> int:
     """How many of `partners` fit into one dhcp script (at least one)."""
     count = len(partners)
     while count > 1 and command_line_length(
