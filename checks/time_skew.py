@@ -139,6 +139,8 @@ class TimeSkew(Check[RelationshipTarget]):
             "method": method,
             "methods": {primary: first.method, partner: second.method},
             "offsets_seconds": {primary: round(first.offset, 6), partner: round(second.offset, 6)},
+            # So monitoring output (Nagios perfdata) carries the thresholds this verdict used.
+            "thresholds_seconds": {"warn": warn, "fail": fail},
         }
         expected = f"|skew| + uncertainty below {format_duration(warn)}"
         if worst >= fail:

@@ -43,7 +43,8 @@ inventory_app = typer.Typer(
 )
 app.add_typer(inventory_app, name="inventory")
 relays_app = typer.Typer(
-    help="Read router and switch configs for their DHCP relay settings (offline).", no_args_is_help=True
+    help="Read router and switch configs for their DHCP relay settings (offline), or pull them over SSH.",
+    no_args_is_help=True,
 )
 app.add_typer(relays_app, name="relays")
 facts_app = typer.Typer(
@@ -237,16 +238,40 @@ def check_command(
     verbose: VerboseOpt = False,
     facts_dir: FactsOpt = None,
     facts_max_age: FactsMaxAgeOpt = None,
+    only_servers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only-servers",
+            metavar="NAMES",
+            help="Probe only these servers (names or sites, comma-separated); the others' facts "
+            "are left to another run's report (`fovalidate report merge`).",
+        ),
+    ] = None,
     *,
     report_files: dict[str, Path],
 ) -> None:
     """Run the checks against the hosts in INVENTORY and report."""
     from fovalidate.collect.commands import parse_max_age
     from fovalidate.reporting import ReportRequest, run_and_report
+    from fovalidate.reports import get_format
 
     max_age = parse_max_age(facts_max_age, _stderr())
-    loaded = _load(inventory)
+    try:
+        loaded = _load(inventory)
+    except typer.Exit:
+        # The errors are on stderr; the format on stdout says "not checked" in its own terms.
+        text, code = get_format(output.value).not_run(f"{inventory}: the inventory has errors")
+        sys.stdout.write(text)
+        raise typer.Exit(code) from None
+    selected = None
+    if only_servers:
+        selected = _select_servers(loaded, _split(only_servers))
+        if selected is None:
+            text, code = get_format(output.value).not_run("--only-servers names no server")
+            sys.stdout.write(text)
+            raise typer.Exit(code)
     request = ReportRequest(
+        only_servers=selected,
         only=tuple(_split(only)),
         skip=tuple(_split(skip)),
         files=report_files,
@@ -261,6 +286,77 @@ def check_command(
         facts_max_age=max_age,
     )
     raise typer.Exit(run_and_report(loaded, request))
+
+
+def _select_servers(loaded: LoadedInventory, names: list[str]) -> frozenset[str] | None:
+    """Server names for --only-servers (each item a server's name or a site); None after
+    telling the user which item matched nothing."""
+    from rich.text import Text
+
+    servers = loaded.model.servers
+    selected: set[str] = set()
+    unknown = []
+    for item in names:
+        matched = {s.name for s in servers if s.name == item or (s.site is not None and s.site == item)}
+        if not matched:
+            unknown.append(item)
+        selected |= matched
+    if unknown:
+        sites = sorted({s.site for s in servers if s.site})
+        _stderr().print(
+            Text(
+                f"--only-servers: {', '.join(unknown)} is neither a server nor a site in {loaded.path}; "
+                f"servers: {', '.join(s.name for s in servers)}"
+                + (f"; sites: {', '.join(sites)}" if sites else ""),
+                style="red",
+            ),
+            soft_wrap=True,
+        )
+        return None
+    return frozenset(selected)
+
+
+report_app = typer.Typer(
+    help="Work with JSON reports (merge the runs of several sites).", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("merge")
+@with_report_options
+def report_merge_command(
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports of runs with the same inventory.", show_default=False)
+    ],
+    output: FormatOpt = DEFAULT_STDOUT,
+    verbose: VerboseOpt = False,
+    *,
+    report_files: dict[str, Path],
+) -> None:
+    """Merge the JSON reports of several runs (e.g. one per site, `--only-servers`): each
+    fact from whichever run gathered it, the checks evaluated again on all of them."""
+    from rich.text import Text
+
+    from fovalidate.merge import MergeError, merge_reports
+    from fovalidate.reports import get_format
+
+    err = _stderr()
+    shown = get_format(output.value)
+    try:
+        _, report = merge_reports(reports)
+    except MergeError as exc:
+        for problem in exc.problems:
+            err.print(Text(problem, style="red"), soft_wrap=True)
+        text, code = shown.not_run("the reports cannot be merged")
+        sys.stdout.write(text)
+        raise typer.Exit(code) from None
+    for name, path in report_files.items():
+        try:
+            get_format(name).write(report, path)
+        except OSError as exc:
+            err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
+    sys.stdout.write(shown.stdout_text(report, verbose=verbose))
+    raise typer.Exit(shown.exit_code(report))
 
 
 @app.command("checks")
@@ -336,6 +432,71 @@ def inventory_check_command(inventory: InventoryArg) -> None:
             style="green",
         )
     )
+
+
+@inventory_app.command("import-ansible")
+def inventory_import_ansible_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="The JSON `ansible-inventory -i INV --list` printed: a file, or '-' for stdin."),
+    ] = "-",
+    group: Annotated[
+        str, typer.Option("--group", help="The Ansible group whose hosts are the DHCP servers.")
+    ] = "all",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the inventory here (default: stdout).")
+    ] = None,
+    password_env: Annotated[
+        str, typer.Option("--password-env", help="Environment variable named for the WinRM password.")
+    ] = "FOVALIDATE_PASSWORD",
+    resolve: Annotated[
+        bool, typer.Option("--resolve", help="Look up hosts whose ansible_host is a name (system resolver).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
+) -> None:
+    """Write the servers of an fovalidate inventory from `ansible-inventory --list` JSON
+    (ansible_host, ansible_port, ansible_user, ansible_winrm_transport/_scheme/
+    _server_cert_validation). Passwords are never copied: it names the variable to set."""
+    from rich.text import Text
+
+    from fovalidate.inventory.ansible import AnsibleImportError, convert, parse_listing, render_inventory
+
+    err = _stderr()
+    if source == "-":
+        text, where = sys.stdin.read(), "stdin"
+    else:
+        try:
+            text, where = Path(source).read_text(encoding="utf-8"), source
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(Text(f"{source}: cannot read it: {getattr(exc, 'strerror', None) or exc}", style="red"))
+            raise typer.Exit(ExitCode.USAGE) from None
+    if out is not None and out.exists() and not force:
+        err.print(Text(f"{out} exists; use --force to overwrite it", style="red"))
+        raise typer.Exit(ExitCode.USAGE)
+    try:
+        from fovalidate.inventory.ansible import system_resolve
+
+        data = parse_listing(text, where)
+        result = convert(data, group, password_env=password_env, resolve=system_resolve if resolve else None)
+    except AnsibleImportError as exc:
+        err.print(Text(f"cannot import {where}:", style="bold red"))
+        for problem in exc.problems:
+            err.print(Text(f"  {problem}"), soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    document = render_inventory(result, source=where, group=group)
+    if out is None:
+        sys.stdout.write(document)
+    else:
+        out.write_text(document, encoding="utf-8")
+        err.print(Text(f"wrote {len(result.servers)} servers to {out}", style="green"))
+    for note in result.notes:
+        err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    for needed in result.passwords:
+        had = " (Ansible's password was not copied)" if needed.ansible_had_one else ""
+        err.print(
+            Text(f"set {needed.env} to the WinRM password of {needed.username}{had}", style="bold"),
+            soft_wrap=True,
+        )
 
 
 @inventory_app.command("schema")
@@ -461,6 +622,73 @@ def relays_parse_command(
     else:
         print_configs(parsed, _stdout())
     raise typer.Exit(ExitCode.USAGE if failed else ExitCode.OK)
+
+
+@relays_app.command("pull")
+def relays_pull_command(
+    inventory: InventoryArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the configurations in.")],
+    only: Annotated[
+        list[str] | None, typer.Option("--relay", help="Pull only these relays (names, comma-separated).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds per step (connect, log in, command).")
+    ] = 30.0,
+    ask_pass: AskPassOpt = False,
+) -> None:
+    """Fetch the running configuration of each relay with `ssh:` in INVENTORY
+    (the platform's show command; host keys checked) and save it in --out as
+    RELAY.cfg, for review or for git. Exit 0 when all were saved, 3 when some were not."""
+    import getpass
+
+    from rich.text import Text
+
+    from fovalidate.probes.relay_ssh import SshFetchError, fetch_config
+    from fovalidate.relays import ConfigReadError, parse_text
+    from fovalidate.secrets import CredentialStore, MissingPassword
+
+    loaded = _load(inventory, check_files=False)
+    wanted = set(_split(only))
+    relays = [r for r in loaded.model.relays if r.ssh is not None and (not wanted or r.name in wanted)]
+    err, console = _stderr(), _stdout()
+    unknown = wanted - {r.name for r in loaded.model.relays}
+    if unknown:
+        err.print(Text(f"--relay: no relay named {', '.join(sorted(unknown))} in {inventory}", style="red"))
+        raise typer.Exit(ExitCode.USAGE)
+    if not relays:
+        err.print(Text(f"{inventory}: no relay has ssh: settings; nothing to pull", style="red"))
+        raise typer.Exit(ExitCode.USAGE)
+    credentials = CredentialStore(
+        ask_pass=ask_pass, prompt=lambda user: getpass.getpass(f"Password for {user}: ")
+    )
+    failed = 0
+    for relay in relays:
+        assert relay.ssh is not None
+        try:
+            fetched = fetch_config(
+                relay, base_dir=loaded.base_dir, password=credentials.password_for, timeout=timeout
+            )
+        except (SshFetchError, MissingPassword) as exc:
+            failed += 1
+            problem = exc.problem if isinstance(exc, SshFetchError) else f"no password for {exc.username}"
+            fix = exc.fix if isinstance(exc, SshFetchError) else exc.hint
+            err.print(
+                Text(f"{relay.name}: {problem}" + (f"; {fix}" if fix else ""), style="red"), soft_wrap=True
+            )
+            continue
+        target = out / f"{relay.name}.cfg"
+        out.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(fetched.text, encoding="utf-8")
+        temporary.replace(target)
+        note = ""
+        try:
+            parsed = parse_text(fetched.text, path=str(target), platform=relay.platform)
+            note = f" ({len(parsed.interfaces)} interfaces read)"
+        except ConfigReadError as exc:
+            note = f" (but fovalidate cannot read it: {exc.problem})"
+        console.print(Text(f"{relay.name}: saved {target} from {fetched.source}{note}"), soft_wrap=True)
+    raise typer.Exit(ExitCode.INCOMPLETE if failed else ExitCode.OK)
 
 
 def main() -> None:

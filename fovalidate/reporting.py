@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fovalidate.exitcodes import ExitCode
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -45,6 +43,8 @@ class ReportRequest:
     facts_dir: Path | None = None
     #: `--facts-max-age`, seconds: older answer files turn a PASS into a WARN.
     facts_max_age: float | None = None
+    #: Probe only these servers (`--only-servers`, names); None: all of them.
+    only_servers: frozenset[str] | None = None
 
 
 def _stderr() -> Console:
@@ -66,16 +66,23 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     from fovalidate.secrets import CredentialStore
 
     err = _stderr()
+    shown = get_format(request.stdout_format)
+
+    def not_run(reason: str) -> int:
+        text, code = shown.not_run(reason)
+        sys.stdout.write(text)
+        return code
+
     registry = load_checks()
     try:
         checks = registry.select(request.only, request.skip)
     except KeyError as exc:
         known = ", ".join(c.id for c in registry.checks)
         err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
-        return ExitCode.USAGE
+        return not_run(f"unknown check {exc.args[0]!r}")
     if not checks:
         err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
-        return ExitCode.USAGE
+        return not_run("no checks selected")
     if request.dns_server:
         from fovalidate.probes.dns import parse_dns_server
 
@@ -88,7 +95,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
                     style="red",
                 )
             )
-            return ExitCode.USAGE
+            return not_run(f"--dns-server {request.dns_server!r} is not an address")
 
     def prompt(username: str) -> str:
         import getpass
@@ -102,15 +109,17 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         answers = answers_for_run(loaded, request.facts_dir, max_age=request.facts_max_age)
     except AnswerFolderError as exc:
         err.print(Text(str(exc), style="red"), soft_wrap=True)
-        return ExitCode.USAGE
+        return not_run(f"--facts {request.facts_dir}: the answer files cannot be used")
     credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
     notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
     notices += answers.notices
+    notices += _unverified_identity_notices(loaded)
     options = RunOptions(
         timeout=request.timeout,
         workers=request.workers,
         options={"dns_server": request.dns_server, **answers.options},
         sources=answers.sources,
+        only_servers=request.only_servers,
     )
     if request.ask_pass:
         _ask_passwords_up_front(loaded, credentials)
@@ -130,8 +139,28 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
             get_format(name).write(report, path)
         except OSError as exc:
             err.print(Text(f"cannot write the {name} report to {path}: {exc.strerror}", style="red"))
-    sys.stdout.write(get_format(request.stdout_format).stdout_text(report, verbose=request.verbose))
-    return report.exit_code()
+    sys.stdout.write(shown.stdout_text(report, verbose=request.verbose))
+    # The format on stdout decides the meaning of the exit code (Nagios: 0 to 3).
+    return shown.exit_code(report)
+
+
+def _unverified_identity_notices(loaded: LoadedInventory) -> list[str]:
+    """A notice for every report when any server's WinRM certificate is not checked
+    (the check winrm.server-identity gives the per-server WARN)."""
+    unverified = [
+        server.name
+        for server in loaded.servers
+        if server.winrm.enabled
+        and server.winrm.scheme == "https"
+        and server.winrm.server_cert_validation == "ignore"
+    ]
+    if not unverified:
+        return []
+    return [
+        f"server_cert_validation: ignore is set for {', '.join(unverified)}: fovalidate does not verify "
+        "the identity of these servers over WinRM (any certificate is accepted); set winrm.ca_trust_path "
+        "and remove the setting (see `fovalidate explain winrm.server-identity`)"
+    ]
 
 
 def _ask_passwords_up_front(loaded: LoadedInventory, credentials: CredentialStore) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -61,7 +61,25 @@ class RunOptions:
     options: dict[str, Any] = field(default_factory=dict)
     #: Probes that replace the registered one of their kind for this run
     #: (`check --facts`: the answer-file source provides the "winrm" kind).
-    sources: dict[str, type[Probe]] = field(default_factory=dict)
+    sources: dict[str, type[Probe[Any, Any]]] = field(default_factory=dict)
+    #: Probe only these servers (names; `--only-servers`); None: all. Facts of the
+    #: others are recorded as not gathered from this vantage point (SKIP).
+    only_servers: frozenset[str] | None = None
+
+
+#: The cause of a fact another vantage point gathers (`--only-servers`); `report merge` fills it in.
+NOT_GATHERED_HERE = "not gathered from this vantage point"
+
+
+def not_gathered_here(kind: str, subject: str, only: Iterable[str]) -> FactResult:
+    error = FactError(
+        NOT_GATHERED_HERE,
+        f"this run probes only {', '.join(sorted(only))} (--only-servers)",
+        "merge this report with the report of a run that reaches "
+        f"{subject}: `fovalidate report merge A.json B.json`",
+        status=Status.SKIP,
+    )
+    return FactResult(kind, subject, error=error)
 
 
 MAX_WORKERS = 512
@@ -316,12 +334,18 @@ def run(
     started_at = clock()
     registry = load_probes()
     probes = {**registry.probes, **options.sources}
-    plan: list[tuple[Check[Any], Target]] = []
     needed: list[FactKey] = []
     for check in checks:
         for target in build_targets(inventory, check.applies_to):
-            plan.append((check, target))
             needed.extend(_needed_facts(check, target, probes, inventory))
+
+    skipped: dict[FactKey, FactResult] = {}
+    if options.only_servers is not None:
+        servers = {server.name for server in inventory.model.servers}
+        for kind, subject in dict.fromkeys(needed):
+            if subject in servers and subject not in options.only_servers:
+                skipped[(kind, subject)] = not_gathered_here(kind, subject, options.only_servers)
+        needed = [key for key in needed if key not in skipped]
 
     context = ProbeContext(
         inventory=inventory,
@@ -330,41 +354,13 @@ def run(
         credentials=credentials or CredentialStore(),
     )
     results, interrupted = gather(needed, probes, context, workers=options.workers, progress=progress)
+    results.update(skipped)
+    findings, missing_probe_notices = evaluate_all(inventory, checks, results, options.options)
 
-    check_context = CheckContext(
-        thresholds=inventory.model.thresholds,
-        all_servers=tuple(inventory.model.servers),
-        all_relationships=tuple(inventory.model.relationships),
-        all_relays=tuple(inventory.model.relays),
-        options=options.options,
-    )
-    view = FactView(results)
-    findings: list[Finding] = []
-    missing_probe_notices = []
-    for check in checks:
-        unknown = [kind for kind in check.need_names() if kind not in probes]
-        if unknown:
-            missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
-    for check, target in plan:
-        unknown = [kind for kind in check.need_names() if kind not in probes]
-        if unknown:
-            findings.append(
-                check.finding(
-                    target,
-                    Status.ERROR,
-                    f"no probe provides the facts this check needs ({', '.join(unknown)})",
-                    remediation="install the plugin package that provides them",
-                )
-            )
-            continue
-        # A view of its own per evaluation records which facts the findings
-        # rest on, so that facts from an answer file are named in them.
-        reading = FactView(view.results, read=[])
-        found = evaluate(check, target, reading, check_context)
-        findings.extend(annotate(finding, reading.origins()) for finding in found)
+    import socket
 
     return Report(
-        findings=tuple(_redacted(f) for f in findings),
+        findings=findings,
         started_at=started_at,
         finished_at=clock(),
         inventory_path=str(inventory.path),
@@ -377,4 +373,54 @@ def run(
         },
         interrupted=interrupted,
         notices=(*notices, *registry.errors, *missing_probe_notices),
+        relationship_servers={r.name: (r.primary, r.partner) for r in inventory.model.relationships},
+        facts=results,
+        inventory_text=inventory.text,
+        vantage=socket.gethostname(),
+        only_servers=tuple(sorted(options.only_servers or ())),
     )
+
+
+def evaluate_all(
+    inventory: LoadedInventory,
+    checks: Sequence[Check[Any]],
+    results: Mapping[FactKey, FactResult],
+    options: Mapping[str, Any] | None = None,
+) -> tuple[tuple[Finding, ...], list[str]]:
+    """Run every check on its targets with gathered facts (a run's own, or several
+    runs' merged by `report merge`): the findings, redacted, and notices about
+    fact kinds nobody provides."""
+    probes = load_probes().probes
+    check_context = CheckContext(
+        thresholds=inventory.model.thresholds,
+        all_servers=tuple(inventory.model.servers),
+        all_relationships=tuple(inventory.model.relationships),
+        all_relays=tuple(inventory.model.relays),
+        options=dict(options or {}),
+    )
+    view = FactView(results)
+    findings: list[Finding] = []
+    missing_probe_notices = []
+    for check in checks:
+        unknown = [kind for kind in check.need_names() if kind not in probes]
+        if unknown:
+            missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
+    for check in checks:
+        for target in build_targets(inventory, check.applies_to):
+            unknown = [kind for kind in check.need_names() if kind not in probes]
+            if unknown:
+                findings.append(
+                    check.finding(
+                        target,
+                        Status.ERROR,
+                        f"no probe provides the facts this check needs ({', '.join(unknown)})",
+                        remediation="install the plugin package that provides them",
+                    )
+                )
+                continue
+            # A view of its own per evaluation records which facts the findings
+            # rest on, so that facts from an answer file are named in them.
+            reading = FactView(view.results, read=[])
+            found = evaluate(check, target, reading, check_context)
+            findings.extend(annotate(finding, reading.origins()) for finding in found)
+    return tuple(_redacted(f) for f in findings), missing_probe_notices

@@ -5,42 +5,176 @@ store looks, in order, at the environment variable named by `password_env`,
 at the system keyring (service "fovalidate", the account name as user), and,
 with --ask-pass, asks once per account at a hidden prompt.
 
-Every password the store hands out is registered with `redact()`, which the
-report writers and error paths pass all text through, so a password cannot
-appear in output even if a library puts it into an exception message.
+Every password the store hands out is registered with `register_secret()`;
+`redact()`, which the report writers and error paths pass all text through,
+then masks it in every form a host, a library or an error page may show it:
+
+- the password itself, with its whitespace collapsed, and escaped as JSON,
+  HTML/XML and in URLs;
+- its UTF-16 bytes (little and big endian) as they read when decoded as
+  text, raw or as a bytes repr (PowerShell and Windows write UTF-16);
+- base64 of the password, of "user:password" (a Basic header) and of their
+  UTF-16LE bytes, and the part of the password's base64 that does not
+  depend on what precedes it, at each of the three alignments, so it is
+  found inside any longer base64 text;
+- the credential of any HTTP authentication header, whoever's password it
+  is: the token after Basic, NTLM, Negotiate, Kerberos or Bearer, and the
+  value of an Authorization, Proxy-Authorization, WWW-Authenticate or
+  Proxy-Authenticate header (NTLM and Kerberos tokens can be replayed or
+  cracked offline).
+
+Text is masked before it is cut: `clip()` masks, then shortens, so a
+password that crosses the cut cannot leave its first characters behind.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import json
+import math
 import os
+import re
 import threading
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 KEYRING_SERVICE = "fovalidate"
-_known_secrets: set[str] = set()
-_lock = threading.Lock()
 MASK = "********"
+_lock = threading.Lock()
+_known_secrets: set[str] = set()
+#: Every form of every registered secret, compiled into one pattern (longest first).
+_pattern: re.Pattern[str] | None = None
+
+#: Shorter base64 fragments are not masked on their own (they would hit unrelated base64).
+_MIN_FRAGMENT = 8
+
+_SCHEMES = ("basic", "ntlm", "negotiate", "kerberos", "bearer", "digest")
+#: A credential after its scheme word: at least 8 base64/base64url characters, raw or URL-escaped.
+_SCHEME_TOKEN = re.compile(
+    r"(?i)(?<![a-z])(" + "|".join(_SCHEMES) + r")((?:[ \t]|%20|\+)+)"
+    r"((?:[A-Za-z0-9+/=_.~-]|%2[BbFf]|%3[Dd]){8,})"
+)
+#: The value of an authentication header written as a header ("Name: value"), not a JSON key.
+_AUTH_HEADER = re.compile(
+    r"(?<![\w.-])((?:[Pp]roxy-)?[Aa]uthorization|(?:WWW|www|[Pp]roxy)-[Aa]uthenticate)"
+    r"([ \t]*[:=][ \t]*)([^\r\n<>\"\\&]*)"
+)
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_.~%-]{8,}")
+#: Words, not credentials: "Basic authentication", "Negotiate Kerberos".
+_PLAIN_WORD = re.compile(r"[a-z]+|[A-Z][a-z]+|[A-Z]+")
 
 
-def register_secret(value: str) -> None:
+def register_secret(value: str, *, username: str | None = None) -> None:
+    """Mask `value` (a password) from now on; with `username`, also its Basic header forms."""
     # Very short values would mask ordinary words in messages; they are
     # still never printed by fovalidate itself.
-    if value and len(value) >= 3:
-        with _lock:
-            _known_secrets.add(value)
+    if not value or len(value) < 3:
+        return
+    global _pattern
+    forms = secret_forms(value, username)
+    with _lock:
+        before = len(_known_secrets)
+        _known_secrets.update(forms)
+        if len(_known_secrets) != before:
+            _pattern = None
+
+
+def secret_forms(value: str, username: str | None = None) -> set[str]:
+    """Every text form of `value` that `redact` masks (see the module docstring)."""
+    forms = {value, " ".join(value.split())}
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(html.escape(value))
+    forms.add(html.escape(value, quote=False))
+    forms.add(urllib.parse.quote(value, safe=""))
+    forms.add(urllib.parse.quote_plus(value, safe=""))
+    raw = value.encode("utf-8")
+    wide = value.encode("utf-16-le")
+    for encoded in (wide, value.encode("utf-16-be")):
+        for text in (
+            encoded.decode("utf-8", "replace"),
+            encoded.decode("utf-8", "backslashreplace"),
+            encoded.decode("latin-1"),
+        ):
+            # Also without the NUL at either end (a cut, or a stripped line, may have dropped it).
+            forms.update((text, text.strip("\x00")))
+        forms.add(repr(encoded)[2:-1])
+    encodings = [raw, wide]
+    if username:
+        encodings += [f"{username}:{value}".encode(), f"{username}:{value}".encode("utf-16-le")]
+    for data in encodings:
+        forms.add(base64.b64encode(data).decode("ascii"))
+        forms.add(base64.urlsafe_b64encode(data).decode("ascii"))
+    for data in (raw, wide):
+        forms.update(_base64_cores(data))
+    return {form for form in forms if len(form) >= 3}
+
+
+def _base64_cores(data: bytes) -> set[str]:
+    """The base64 characters that encode only `data`, for each of the 3 alignments it can have."""
+    cores = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+        # Character k carries bits 6k..6k+5: it depends on `data` alone when
+        # those bits lie between the prefix and the end of `data`.
+        first = math.ceil(8 * offset / 6)
+        last = (8 * (offset + len(data))) // 6
+        core = encoded[first:last]
+        if len(core) >= _MIN_FRAGMENT:
+            cores.add(core)
+            cores.add(core.replace("+", "-").replace("/", "_"))
+    return cores
+
+
+def _secrets_pattern() -> re.Pattern[str] | None:
+    global _pattern
+    with _lock:
+        if _pattern is None and _known_secrets:
+            ordered = sorted(_known_secrets, key=len, reverse=True)
+            _pattern = re.compile("|".join(re.escape(form) for form in ordered))
+        return _pattern
+
+
+def _mask_token(match: re.Match[str]) -> str:
+    scheme, gap, token = match.groups()
+    if _PLAIN_WORD.fullmatch(token):
+        return match.group(0)
+    return f"{scheme}{gap}{MASK}"
+
+
+def _mask_header(match: re.Match[str]) -> str:
+    name, separator, value = match.groups()
+    first, _, rest = value.partition(" ")
+    if first.lower() in _SCHEMES:
+        if not _TOKEN_RUN.search(rest):
+            return match.group(0)  # "Negotiate", 'Basic realm="WSMAN"', or already masked
+        return f"{name}{separator}{first} {MASK}"
+    if not _TOKEN_RUN.search(value):
+        return match.group(0)
+    return f"{name}{separator}{MASK}"
 
 
 def redact(text: str) -> str:
-    """Replace every known secret in `text` with a mask."""
-    if not _known_secrets or not text:
+    """`text` with every registered secret, and every authentication credential, masked."""
+    if not text:
         return text
-    with _lock:
-        secrets = sorted(_known_secrets, key=len, reverse=True)
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    pattern = _secrets_pattern()
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    text = _SCHEME_TOKEN.sub(_mask_token, text)
+    return _AUTH_HEADER.sub(_mask_header, text)
+
+
+def clip(text: str, limit: int, *, more: str = " ...") -> str:
+    """`text` masked, then cut to `limit` characters (`more` marks a cut).
+
+    Masking first is what keeps a secret that crosses the cut from showing
+    its first characters.
+    """
+    masked = redact(text)
+    return masked if len(masked) <= limit else masked[:limit] + more
 
 
 class MissingPassword(Exception):
@@ -65,7 +199,7 @@ class CredentialStore:
             if key in self._cache:
                 return self._cache[key]
             password = self._lookup(username, password_env)
-            register_secret(password)
+            register_secret(password, username=username)
             self._cache[key] = password
             return password
 

@@ -12,7 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # dnsmasq-base is the program alone (no service to start); the tests run their own instances.
-APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc)
+# prometheus brings promtool (the service stays off: policy-rc.d below); the tests check --prometheus files with it.
+# openssh-server: the relay SSH tests start their own sshd on loopback (never the service); openssh-client: `ssh`.
+APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc prometheus
+              openssh-server openssh-client)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
@@ -20,7 +23,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
-        # Keep apt from starting chronyd (it would discipline the host clock) or dnsmasq (port 53):
+        # Keep apt from starting chronyd (it would discipline the host clock), dnsmasq (port 53),
+        # prometheus (port 9090; only promtool is used) or sshd (port 22; the tests run their own):
         # invoke-rc.d and deb-systemd-invoke ask policy-rc.d, and exit code 101 means "do not start".
         # The trap removes it again even when apt fails half-way.
         created_policy=0

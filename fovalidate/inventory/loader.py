@@ -76,6 +76,9 @@ class LoadedInventory:
     sha256: str
     base_dir: Path
     relay_files: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    #: The file's text exactly as read (its SHA-256 is `sha256`): stored in JSON reports
+    #: so that `fovalidate report merge` evaluates with the same inventory.
+    text: str = ""
 
     @property
     def servers(self) -> list[Server]:
@@ -369,6 +372,9 @@ def parse_inventory(
     problems.extend(_cross_checks(model, source, positions))
     relay_files: dict[str, tuple[Path, ...]] = {}
     for index, relay in enumerate(model.relays):
+        if relay.config is None:  # fetched over SSH only
+            relay_files[relay.name] = ()
+            continue
         files = _expand_relay_glob(relay.config, base)
         relay_files[relay.name] = files
         if check_files and not files:
@@ -392,6 +398,7 @@ def parse_inventory(
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         base_dir=base,
         relay_files=relay_files,
+        text=raw_bytes.decode("utf-8"),
     )
 
 

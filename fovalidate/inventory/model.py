@@ -233,8 +233,41 @@ def _platform_enum(schema: dict[str, Any]) -> None:
             option["enum"] = list(accepted_names())
 
 
+class RelaySsh(StrictModel):
+    """Where to fetch a relay's running configuration over SSH (read-only show command)."""
+
+    host: str = Field(min_length=1, description="Address or name of the device's SSH service")
+    port: Port = 22
+    username: str = Field(min_length=1)
+    key_file: str | None = Field(None, description="Private key file, relative to the inventory's folder")
+    password_env: str | None = Field(
+        None,
+        description="Name of the environment variable that holds the password "
+        "(passwords are never written in the inventory)",
+    )
+    known_hosts: str | None = Field(
+        None,
+        description="known_hosts file with the device's host key (relative to the inventory's folder); "
+        "default: ~/.ssh/known_hosts",
+    )
+    host_key_checking: bool = Field(
+        True, description="false: accept any host key (only for a lab; a man in the middle could answer)"
+    )
+    command: str | None = Field(
+        None, description="The command that prints the configuration; default: the platform's"
+    )
+    timeout: Duration | None = Field(None, description="Per step (connect, log in, command); default 30s")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> RelaySsh:
+        if not self.key_file and not self.password_env:
+            raise ValueError("give key_file or password_env (the name of the variable holding the password)")
+        return self
+
+
 class Relay(StrictModel):
-    """A router or switch whose saved configuration relays DHCP to the servers."""
+    """A router or switch whose configuration relays DHCP to the servers:
+    saved files (`config`), fetched over SSH (`ssh`), or both."""
 
     name: Name
     platform: str | None = Field(
@@ -242,7 +275,16 @@ class Relay(StrictModel):
         description="netmiko-style platform name; detected from the file when left out",
         json_schema_extra=_platform_enum,
     )
-    config: str = Field(description="Config file or glob, relative to the inventory's folder")
+    config: str | None = Field(None, description="Config file or glob, relative to the inventory's folder")
+    ssh: RelaySsh | None = Field(None, description="Fetch the running configuration over SSH")
+
+    @model_validator(mode="after")
+    def _a_source(self) -> Relay:
+        if self.config is None and self.ssh is None:
+            raise ValueError("give config (saved files) or ssh (fetch the running configuration), or both")
+        if self.ssh is not None and self.platform is None and self.ssh.command is None:
+            raise ValueError("with ssh, give platform: it says which command prints the configuration")
+        return self
 
     @field_validator("platform")
     @classmethod

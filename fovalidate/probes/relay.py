@@ -39,7 +39,14 @@ class RelayConfigProbe(Probe[Relay, RelayConfigFacts]):
         from fovalidate.relays import ConfigReadError, parse_file
 
         files = context.inventory.relay_files.get(subject.name, ())
-        if not files:
+        configs: list[ParsedConfig] = []
+        problems: list[ConfigProblem] = []
+        ssh_cause = Cause.BAD_OUTPUT
+        if subject.ssh is not None:
+            fetched, ssh_cause = self._over_ssh(subject, context, problems)
+            if fetched is not None:
+                configs.append(fetched)
+        if not files and subject.ssh is None:
             raise ProbeFailed(
                 FactError(
                     Cause.NOT_CONFIGURED,
@@ -47,8 +54,6 @@ class RelayConfigProbe(Probe[Relay, RelayConfigFacts]):
                     "paths are relative to the inventory's folder; check the name or the glob",
                 )
             )
-        configs: list[ParsedConfig] = []
-        problems: list[ConfigProblem] = []
         for file in files:
             if context.cancelled.is_set():
                 break
@@ -61,10 +66,56 @@ class RelayConfigProbe(Probe[Relay, RelayConfigFacts]):
         if not configs:
             detail = "; ".join(str(p) for p in problems) or "no file could be read"
             fix = problems[0].fix if problems else ""
-            raise ProbeFailed(FactError(Cause.BAD_OUTPUT, detail, fix))
+            cause = ssh_cause if not files else Cause.BAD_OUTPUT
+            raise ProbeFailed(FactError(cause, detail, fix))
         return RelayConfigFacts(subject.name, tuple(configs), tuple(problems))
+
+    def _over_ssh(
+        self, subject: Relay, context: ProbeContext, problems: list[ConfigProblem]
+    ) -> tuple[ParsedConfig | None, str]:
+        """The running configuration fetched over SSH and read as a file is read,
+        or None with the reason added to `problems`; and the cause when it failed."""
+        from fovalidate.probes.relay_ssh import SshFetchError, fetch_config
+        from fovalidate.relays import ConfigReadError, parse_text
+        from fovalidate.secrets import CredentialStore, MissingPassword
+
+        assert subject.ssh is not None
+        context.progress(subject.name, f"fetching the configuration from {subject.ssh.host} over SSH")
+        try:
+            fetched = fetch_config(
+                subject,
+                base_dir=context.inventory.base_dir,
+                password=(context.credentials or CredentialStore()).password_for,
+                timeout=max(context.timeout, 10.0),
+            )
+        except SshFetchError as exc:
+            problems.append(ConfigProblem(_ssh_place(subject), exc.problem, exc.fix))
+            return None, exc.cause
+        except MissingPassword as exc:
+            problems.append(ConfigProblem(_ssh_place(subject), f"no password for {exc.username}", exc.hint))
+            return None, Cause.MISSING_CREDENTIALS
+        try:
+            return parse_text(fetched.text, path=fetched.source, platform=subject.platform), Cause.BAD_OUTPUT
+        except ConfigReadError as exc:
+            problems.append(ConfigProblem(exc.path, exc.problem, exc.fix))
+            return None, Cause.BAD_OUTPUT
 
     def deadline(self, subject: Relay, context: ProbeContext) -> float:
         # Local file reading: no network timeout applies, but a huge glob
-        # on a slow share may take a while.
-        return max(60.0, context.timeout * 6 + 10)
+        # on a slow share may take a while. Over SSH: connect, log in and the command.
+        ssh = 0.0
+        if subject.ssh is not None:
+            ssh = 3 * (subject.ssh.timeout or max(context.timeout, 10.0)) + 10
+        return max(60.0, context.timeout * 6 + 10) + ssh
+
+
+def _ssh_place(relay: Relay) -> str:
+    """Where a fetch failed, as messages name it."""
+    from fovalidate.probes.relay_ssh import SshFetchError, platform_command, source_name
+
+    assert relay.ssh is not None
+    try:
+        command = platform_command(relay)[1]
+    except SshFetchError:
+        command = "?"
+    return source_name(relay.ssh, command)

@@ -11,14 +11,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from fovalidate.exitcodes import ExitCode
 from fovalidate.findings import Finding, Status, summarize
 from fovalidate.secrets import redact
 
+if TYPE_CHECKING:
+    from fovalidate.facts.interface import FactResult
+
 #: Version of the JSON report format; bump the major on breaking changes.
-SCHEMA_VERSION = "1.0.0"
+#: 1.1: the gathered facts, the inventory's text and the run's vantage point (for `report merge`).
+SCHEMA_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,18 @@ class CheckInfo:
     id: str
     title: str
     applies_to: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run whose facts a merged report uses."""
+
+    label: str
+    vantage: str
+    started_at: datetime
+    finished_at: datetime
+    only_servers: tuple[str, ...] = ()
+    report_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,19 @@ class Report:
     notices: tuple[str, ...] = field(default_factory=tuple)
     #: The lowest status that makes the run fail (--fail-on).
     fail_on: Status = Status.FAIL
+    #: Relationship name -> (primary, partner) server names.
+    relationship_servers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The facts the run gathered, by (kind, subject): what monitoring formats
+    #: read beyond the findings, and what `report merge` re-evaluates from.
+    facts: Mapping[tuple[str, str], FactResult] = field(default_factory=dict)
+    #: The inventory file's text (its SHA-256 is `inventory_sha256`).
+    inventory_text: str = ""
+    #: Where this run looked from (the machine's name) and the servers it was limited to.
+    vantage: str = ""
+    only_servers: tuple[str, ...] = ()
+    #: A merged report: the runs merged, and which run (label) each fact came from.
+    runs: tuple[RunInfo, ...] = ()
+    fact_sources: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -87,6 +116,8 @@ class ReportFormat(ABC):
     option_help: ClassVar[str] = ""
     #: Whether `--format NAME` may print this format on standard output.
     stdout: ClassVar[bool] = False
+    #: Whether the format shows the run's notices (text); a metrics format cannot.
+    shows_notices: ClassVar[bool] = True
 
     @abstractmethod
     def render(self, report: Report) -> str:
@@ -98,6 +129,16 @@ class ReportFormat(ABC):
     def stdout_text(self, report: Report, *, verbose: bool = False) -> str:
         """What `--format NAME` prints on standard output (`verbose` is --verbose)."""
         return self.text(report)
+
+    def exit_code(self, report: Report) -> int:
+        """The process exit code when this format is the one on standard output
+        (`--format NAME`). A monitoring format overrides it (Nagios: 0 to 3)."""
+        return report.exit_code()
+
+    def not_run(self, reason: str) -> tuple[str, int]:
+        """What to print on standard output, and the exit code, when nothing could
+        be checked (a usage or inventory error, already explained on standard error)."""
+        return "", ExitCode.USAGE
 
     def write(self, report: Report, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

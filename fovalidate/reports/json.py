@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 from fovalidate.findings import Finding
-from fovalidate.reports.interface import SCHEMA_VERSION, Report, ReportFormat, sorted_findings
+from fovalidate.reports.interface import SCHEMA_VERSION, Report, ReportFormat, RunInfo, sorted_findings
 
 SCHEMA_ID = "https://fovalidate.invalid/schema/report-1.json"
 
@@ -48,6 +48,28 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def facts_to_list(report: Report) -> list[dict[str, Any]]:
+    """Every fact the run gathered (or why not), for `report merge`; values through the
+    generic fact codec, so they decode back to the same dataclasses."""
+    from fovalidate.facts.codec import CodecError, encode
+
+    entries = []
+    for (kind, subject), result in sorted(report.facts.items()):
+        entry: dict[str, Any] = {"kind": kind, "subject": subject, "seconds": round(result.seconds, 4)}
+        source = report.fact_sources.get((kind, subject))
+        if source:
+            entry["run"] = source
+        if result.error is not None:
+            entry["error"] = encode(result.error)
+        else:
+            try:
+                entry["value"] = encode(result.value)
+            except CodecError as exc:  # a plugin's value type the codec does not know
+                entry["not_stored"] = str(exc)
+        entries.append(entry)
+    return entries
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     summary = dict(report.summary)
     summary["total"] = len(report.findings)
@@ -59,11 +81,29 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "finished_at": report.finished_at.isoformat(),
         "interrupted": report.interrupted,
         "exit_code": report.exit_code(),
-        "inventory": {"path": report.inventory_path, "sha256": report.inventory_sha256},
+        "inventory": {
+            "path": report.inventory_path,
+            "sha256": report.inventory_sha256,
+            **({"content": report.inventory_text} if report.inventory_text else {}),
+        },
+        "run": {"vantage": report.vantage, "only_servers": list(report.only_servers)},
+        **({"runs": [_run_to_dict(run) for run in report.runs]} if report.runs else {}),
         "summary": summary,
         "checks": [{"id": c.id, "title": c.title, "applies_to": c.applies_to} for c in report.checks],
         "notices": list(report.notices),
         "findings": [finding_to_dict(f) for f in sorted_findings(report.findings)],
+        "facts": facts_to_list(report),
+    }
+
+
+def _run_to_dict(run: RunInfo) -> dict[str, Any]:
+    return {
+        "label": run.label,
+        "vantage": run.vantage,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "only_servers": list(run.only_servers),
+        "report": run.report_path,
     }
 
 

@@ -4,7 +4,8 @@ fail -> <failure>, error -> <error>, skip -> <skipped>; a WARN is a passing
 testcase with the warning in <system-out>, unless --fail-on warn makes it a
 failure. Testcase names are unique within their class (GitLab keeps only the
 first of duplicates), and the detail is in the element text as well as the
-message attribute (some CI servers ignore the attribute).
+message attribute (some CI servers ignore the attribute). The run's notices
+are `<property name="notice">` elements of every testsuite.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class JUnitFormat(ReportFormat):
         totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for check_id, findings in by_check.items():
             suite = ET.SubElement(root, "testsuite", name=check_id, timestamp=report.started_at.isoformat())
+            if report.notices:
+                # Run-wide notices (JUnit has no run-level text): a property of every suite.
+                properties = ET.SubElement(suite, "properties")
+                for notice in report.notices:
+                    ET.SubElement(properties, "property", name="notice", value=notice)
             counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
             seen: dict[str, int] = defaultdict(int)
             for finding in sorted_findings(findings):

@@ -82,10 +82,15 @@ class Estate:
         winrm: dict[str, Any] | None = None,
         latency: float = 0.0,
         inventory: dict[str, Any] | None = None,
+        auth: str = "ntlm",
+        endpoint_options: dict[str, Any] | None = None,
         **state: Any,
     ) -> Emulated:
         """Start one emulated server; `state` sets WindowsHost fields, `inventory` more of its
-        inventory settings."""
+        inventory settings.
+
+        `auth` is the listener's logon method and the inventory's transport;
+        `endpoint_options` go to WsmanEndpoint as they are."""
         address = self.next_address()
         if port == "open":
             failover_port = self._start(OpenPort(address)).port
@@ -97,7 +102,7 @@ class Estate:
         host = WindowsHost(name=name.upper(), address=address, profile=PROFILES[profile], **state)
         settings: dict[str, Any] = {
             "enabled": enabled,
-            "transport": "ntlm",
+            "transport": auth,
             "scheme": scheme,
             "username": USERNAME,
             "password_env": PASSWORD_ENV,
@@ -106,16 +111,17 @@ class Estate:
         }
         endpoint = None
         if enabled:
-            options: dict[str, Any] = {}
+            options: dict[str, Any] = dict(endpoint_options or {})
             if scheme == "https":
                 assert self.ca is not None
                 cert = self.ca.issue(self.folder, name, ip_addresses=[address])
-                options = {"certfile": cert.certfile, "keyfile": cert.keyfile}
+                options.update(certfile=cert.certfile, keyfile=cert.keyfile)
                 settings["ca_trust_path"] = str(self.folder / "ca.pem")
             endpoint = self._start(
                 WsmanEndpoint(
                     address,
                     scheme=scheme,
+                    auth=auth,
                     username=USERNAME,
                     password=self.password,
                     handler=host,

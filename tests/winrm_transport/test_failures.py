@@ -76,8 +76,10 @@ def test_expired_certificate(endpoint, pki, password) -> None:
 def test_https_client_against_http_listener(endpoint, pki, password) -> None:
     peer = endpoint(scheme="http", auth="ntlm")
     error = failure(make_server(peer.port, scheme="https", ca_trust_path=pki["ca"]), password)
-    assert error.cause == Cause.CERTIFICATE
-    assert "TLS handshake" in error.detail and "5985 is plain http" in error.fix
+    # Not a certificate problem: the port answered the handshake in plain text.
+    assert error.cause == Cause.BAD_OUTPUT
+    assert "answered the TLS handshake with something that is not TLS" in error.detail
+    assert "speaks plain http" in error.detail and "winrm.scheme: http" in error.fix
 
 
 def test_http_client_against_https_listener(endpoint, password) -> None:

@@ -1,7 +1,9 @@
 """A sentinel password never appears in any error the transport raises.
 
 Each scenario fails in a different layer (TLS, HTTP 401, SOAP fault, timeout,
-refused connection, output limit). The text checked is everything a report,
+refused connection, output limit, an error page quoting the request headers
+with the Authorization value across the excerpt's cut, answers that are not
+WinRM's, the wrong scheme). The text checked is everything a report,
 a log line or a traceback could show: the exception, its FactError fields
 and the formatted traceback.
 """
@@ -20,6 +22,7 @@ from fovalidate.emulators.tcp import closed_port
 from fovalidate.emulators.wsman import CommandResult
 from fovalidate.probes.interface import ProbeFailed
 from fovalidate.probes.winrm.transport import WinRMSession
+from fovalidate.probes.winrm.transport.errors import EXCERPT_LENGTH
 
 
 def _texts(exc: ProbeFailed) -> list[str]:
@@ -36,8 +39,9 @@ def _texts(exc: ProbeFailed) -> list[str]:
 
 
 def _forms(secret: str) -> list[str]:
-    """The password as text, and as it would look inside a Basic header."""
-    return [secret, base64.b64encode(f"fovalidate:{secret}".encode()).decode()]
+    """The password as text, 6-character pieces of it (a cut excerpt), and its base64 (a Basic header)."""
+    pieces = [secret[i : i + 6] for i in range(len(secret) - 5)]
+    return [secret, *pieces, base64.b64encode(f"fovalidate:{secret}".encode()).decode()[12:]]
 
 
 SCENARIOS: dict[str, Callable[[Any, Any], tuple[Any, str]]] = {
@@ -68,6 +72,59 @@ SCENARIOS: dict[str, Callable[[Any, Any], tuple[Any, str]]] = {
         make_server(
             ep(
                 password=SENTINEL, handler=lambda script: CommandResult(stdout=SENTINEL.encode(), hang=True)
+            ).port
+        ),
+        SENTINEL,
+    ),
+    # An error page quoting the request headers, the Authorization value across the excerpt's cut.
+    "error page echoing Basic over https": lambda ep, pki: (
+        make_server(
+            ep(
+                scheme="https",
+                auth="basic",
+                password=SENTINEL,
+                fault="echo-headers",
+                echo_straddle=EXCERPT_LENGTH,
+            ).port,
+            scheme="https",
+            transport="basic",
+            ca_trust_path=pki["ca"],
+        ),
+        SENTINEL,
+    ),
+    "error page echoing NTLM over http": lambda ep, pki: (
+        make_server(ep(password=SENTINEL, fault="echo-headers", echo_straddle=EXCERPT_LENGTH).port),
+        SENTINEL,
+    ),
+    # Not a WinRM listener, and the wrong scheme.
+    **{
+        f"{fault} page over https": (
+            lambda ep, pki, fault=fault: (
+                make_server(
+                    ep(scheme="https", auth="basic", password=SENTINEL, fault=fault).port,
+                    scheme="https",
+                    transport="basic",
+                    ca_trust_path=pki["ca"],
+                ),
+                SENTINEL,
+            )
+        )
+        for fault in ("html", "xml", "empty", "garbage")
+    },
+    "garbage over http": lambda ep, pki: (make_server(ep(password=SENTINEL, fault="garbage").port), SENTINEL),
+    "http to an https listener": lambda ep, pki: (
+        make_server(ep(scheme="https", password=SENTINEL).port, scheme="http"),
+        SENTINEL,
+    ),
+    "https to an http listener": lambda ep, pki: (
+        make_server(ep(password=SENTINEL).port, scheme="https", ca_trust_path=pki["ca"]),
+        SENTINEL,
+    ),
+    "answer echoing the password across the cut": lambda ep, pki: (
+        make_server(
+            ep(
+                password=SENTINEL,
+                handler=lambda script: CommandResult(stdout=b"x" * (EXCERPT_LENGTH - 5) + SENTINEL.encode()),
             ).port
         ),
         SENTINEL,

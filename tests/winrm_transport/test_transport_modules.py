@@ -138,7 +138,8 @@ def test_http_status_keeps_an_excerpt_without_secrets() -> None:
     register_secret("Excerpt-Secret-81")
     error = _explain(WinRMTransportError("http", 503, "Service Unavailable Excerpt-Secret-81"))
     assert error.cause == Cause.UNEXPECTED
-    assert error.detail == "dhcp1 (127.0.0.1) answered HTTP 503 while opening a WinRM shell"
+    assert error.detail.startswith("dhcp1 (127.0.0.1) answered HTTP 503 while opening a WinRM shell, with ")
+    assert "not WinRM" in error.detail
     assert "http://127.0.0.1:5985/wsman" in error.fix
     assert error.excerpt is not None and error.excerpt.startswith("Service Unavailable")
     assert "Excerpt-Secret-81" not in error.excerpt

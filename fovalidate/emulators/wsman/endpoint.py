@@ -17,12 +17,21 @@ which shows whether it was encrypted).
 Faults: `fault="unauthorized"` rejects every logon (HTTP 401, as for a wrong
 password); `fault="access-denied"` accepts the logon but answers shell
 Create with the AccessDenied WS-Management fault Windows sends to an account
-outside Administrators. Like WinRS, Command answers at once and the
-handler runs meanwhile: a Receive waits for it up to its OperationTimeout
-and then ends with the OperationTimeout fault, which the client answers with
-another Receive (so a script may run longer than the HTTP read timeout). A
-handler can make a command hang (every Receive then ends with that fault),
-print garbage, or put CLIXML on stderr. `latency` adds a delay to every HTTP request. `idle_timeout` closes
+outside Administrators. `fault="echo-headers"` answers the request that
+carries the logon with an HTTP 500 page quoting the request's headers
+(Authorization included), as a proxy's or web server's error page can.
+The unreadable answers of something that is not a WinRM listener (a load
+balancer, a proxy, a captive portal, another service on the port):
+`fault="html"` (HTTP 200 with an HTML page), `fault="xml"` (HTTP 200 with
+XML that is not SOAP), `fault="empty"` (HTTP 200 with no body) and
+`fault="garbage"` (bytes that are not HTTP at all, then the connection is
+closed). Like WinRS, Command answers at once and the handler runs
+meanwhile: a Receive waits for it up to its OperationTimeout and then ends
+with the OperationTimeout fault, which the client answers with another
+Receive (so a script may run longer than the HTTP read timeout). A handler
+can make a command hang (every Receive then ends with that fault), print
+garbage, or put CLIXML on stderr. `latency` adds a delay to every HTTP
+request. `idle_timeout` closes
 kept-alive connections that stay idle (the client must then log on again);
 `require_terminate` refuses a new Command until the previous one got
 Signal(terminate) (MS-WSMV's rule, which Windows may not enforce).
@@ -62,7 +71,26 @@ MAX_COMMAND_LINE = 8191
 COMMAND_LINE_TOO_LONG = b"The command line is too long.\r\n"
 #: Raw output bytes per Receive answer (Windows fills an answer up to MaxEnvelopeSize, 150 KiB of XML).
 RECEIVE_CHUNK = 96 * 1024
-_FAULTS = (None, "unauthorized", "access-denied")
+_FAULTS = (None, "unauthorized", "access-denied", "echo-headers", "html", "xml", "empty", "garbage")
+#: Faults that answer every request the same way, before any logon (not a WinRM listener).
+_NOT_WINRM = ("html", "xml", "empty")
+
+# The pages of the not-WinRM faults. They are the emulator's own wording: what
+# a real load balancer, proxy or captive portal answers differs from product
+# to product (UNCONFIRMED which answer HTTP 200 to a POST); the client must
+# say "this is not a WinRM listener" whatever the page says.
+PORTAL_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Network Access Portal</title></head>\n"
+    b"<body><h1>Welcome</h1><p>Please sign in to continue to the network.</p>"
+    b'<form method="post" action="/login"><input name="user"><input type="password" name="pass">'
+    b"</form></body></html>\n"
+)
+STATUS_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<healthcheck><service>wsman-pool</service><status>UP</status><members>2</members></healthcheck>\n"
+)
+#: What `fault="garbage"` sends: an SSH banner then binary noise (another service on the port).
+GARBAGE = b"SSH-2.0-OpenSSH_8.9p1\r\n\x00\x14\x8f\xfa\x01\xff\xfe\x1b[2J\x07junk\x00\r\n"
 
 
 @dataclass
@@ -140,6 +168,7 @@ class WsmanEndpoint(Peer):
         idle_timeout: float = 60.0,
         min_operation_timeout: float | None = None,
         client_ca: Path | None = None,
+        echo_straddle: int | None = None,
     ):
         super().__init__()
         if scheme not in ("http", "https"):
@@ -172,6 +201,11 @@ class WsmanEndpoint(Peer):
         #: Refuse a Receive whose OperationTimeout is shorter than this (a fault), to test
         #: clients against a server that would (UNCONFIRMED whether any Windows does).
         self.min_operation_timeout = min_operation_timeout
+        #: With fault="echo-headers": pad the page so that the echoed Authorization
+        #: value spans this character offset (tests put secrets across an excerpt's cut).
+        self.echo_straddle = echo_straddle
+        #: The error pages fault="echo-headers" sent, in order.
+        self.echo_pages: list[bytes] = []
         #: HTTP requests received (authentication round trips included).
         self.requests = 0
         #: Decoded scripts received, in order.
@@ -454,7 +488,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.connections.add(raw)
         if self.endpoint._stopping.is_set():
             raw.shutdown(socket.SHUT_RDWR)  # accepted just as stop() ran: end it like the others
-        if self.endpoint._tls is not None:
+        if self.endpoint._tls is not None and self.endpoint.fault != "garbage":
+            # (Another service on the port speaks its own protocol, not TLS.)
             raw.settimeout(10)
             self.request = self.endpoint._tls.wrap_socket(raw, server_side=True)
         super().setup()
@@ -469,6 +504,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and the demo read the recorded attributes instead."""
 
+    def handle(self) -> None:
+        if self.endpoint.fault == "garbage":
+            # Not HTTP at all: another service on the port speaks first and hangs up.
+            self.endpoint._count()
+            with contextlib.suppress(OSError):
+                self.wfile.write(GARBAGE)
+                self.wfile.flush()
+            self.close_connection = True
+            return
+        super().handle()
+
     # -- HTTP ----------------------------------------------------------------
 
     def do_POST(self) -> None:
@@ -478,10 +524,16 @@ class _Handler(BaseHTTPRequestHandler):
             endpoint._stopping.wait(endpoint.latency)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if endpoint.fault in _NOT_WINRM:
+            self._not_winrm(endpoint.fault)
+            return
         if self.path.rstrip("/").lower() != "/wsman":
             self._reply(404, b"", "text/html")
             return
         if not self._authenticated():
+            return
+        if endpoint.fault == "echo-headers":
+            self._echo_headers()
             return
         if not body:
             self._reply(200, b"", None)  # pywinrm's empty message that sets up encryption
@@ -524,6 +576,44 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
+
+    def _not_winrm(self, fault: str) -> None:
+        """HTTP 200 with something that is not a WS-Management answer."""
+        if fault == "html":
+            self._reply(200, PORTAL_PAGE, "text/html; charset=utf-8")
+        elif fault == "xml":
+            self._reply(200, STATUS_XML, "application/xml")
+        else:
+            self._reply(200, b"", None)
+
+    def _echo_headers(self) -> None:
+        """HTTP 500 whose page quotes the request line and headers.
+
+        Source: Squid's error pages fill their %W "mailto" link with the full
+        request headers, Authorization included (squid-cache/squid
+        src/errorpage.cc, ErrorState::Dump packs `request->header` without
+        hiding authorization data, unlike %R), URL-escaped. Whether IIS or
+        HTTP.sys error pages ever quote request headers is UNCONFIRMED; a
+        plain-text quote, as here, is the harder case for masking because
+        nothing has to be decoded to read it.
+        """
+        lines = [f"{self.command} {self.path} {self.request_version}"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        quoted = "\n".join(lines)
+        head = "<html><body><pre>"
+        tail = (
+            "</pre><h1>500 Internal Server Error</h1><p>The request could not be forwarded.</p></body></html>"
+        )
+        straddle = self.endpoint.echo_straddle
+        value_at = quoted.find("Authorization: ")
+        if straddle is not None and value_at >= 0:
+            # The Authorization value starts 10 characters before `straddle`.
+            value_at += len("Authorization: ")
+            head += "x" * max(0, straddle - 10 - len(head) - value_at)
+        page = f"{head}{quoted}{tail}\n".encode("utf-8", "replace")
+        with self.endpoint._lock:
+            self.endpoint.echo_pages.append(page)
+        self._reply(500, page, "text/html; charset=utf-8")
 
     def _challenge(self, token: bytes | None = None) -> None:
         if self.endpoint.auth == "basic":

@@ -27,6 +27,7 @@ from typing import Any
 
 from fovalidate.probes.interface import Cause
 from fovalidate.probes.winrm import shapes
+from fovalidate.secrets import clip
 
 #: HRESULT of E_ACCESSDENIED (0x80070005) as the signed 32-bit integer PowerShell prints.
 ACCESS_DENIED_HRESULT = 0x80070005 - 2**32
@@ -142,7 +143,7 @@ class ErrorRecord:
         parts = [part for part in (self.error_id or self.exception_type,) if part]
         if self.hresult is not None and self.hresult != 0:
             parts.append(f"0x{self.hresult & 0xFFFFFFFF:08X}")
-        words = " ".join(self.message.split())[:240]
+        words = clip(" ".join(self.message.split()), 240, more="")
         head = ", ".join(parts)
         if head and words:
             return f"{head}: {words}"

@@ -51,7 +51,7 @@ from fovalidate.probes.interface import Cause, FactError
 from fovalidate.probes.winrm import shapes
 from fovalidate.probes.winrm.errors import ErrorRecord, diagnose
 from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript, firewall_ports
-from fovalidate.secrets import redact
+from fovalidate.secrets import clip, redact
 
 #: Larger answers are not parsed (a full fact set is a few KiB).
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
@@ -79,13 +79,23 @@ class Answer:
     received_at: float = 0.0
 
 
+#: Characters read past an excerpt's cut, so that a secret crossing the cut is whole when it is masked.
+_MASK_MARGIN = 4096
+
+
 def excerpt(data: bytes | str, limit: int = EXCERPT_CHARS) -> str:
-    """A short, printable, secret-free piece of raw output for a finding."""
-    text = data[: limit * 4].decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
-    text = text.strip()
-    cut = text[:limit]
-    printable = "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in cut)
-    return redact(printable + (" ..." if len(text) > limit else ""))
+    """A short, printable, secret-free piece of raw output for a finding.
+
+    Secrets are masked before the text is cut or its control characters
+    are escaped, so neither can split one into pieces that pass the mask.
+    """
+    window = (limit + _MASK_MARGIN) * 4
+    text = data[:window].decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data[:window]
+    text = redact(text.strip())
+    more = len(text) > limit or len(data) > window
+    printable = "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text[:limit])
+    # The escaping above can make a masked text read differently: mask once more.
+    return redact(printable + (" ..." if more else ""))
 
 
 _CLIXML_RECORD = re.compile(r'<S S="(\w+)">(.*?)</S>', re.DOTALL)
@@ -104,7 +114,7 @@ def read_stderr(stderr: bytes) -> tuple[list[str], list[str]]:
     if not text:
         return [], []
     if not text.startswith("#< CLIXML"):
-        return [" ".join(text.split())[:500]], []
+        return [clip(" ".join(text.split()), 500, more="")], []
     errors: list[str] = []
     notes: list[str] = []
     pieces: dict[str, list[str]] = {}
@@ -116,7 +126,7 @@ def read_stderr(stderr: bytes) -> tuple[list[str], list[str]]:
         joined = " ".join("".join(parts).split())
         if not joined:
             continue
-        (errors if stream == "error" else notes).append(joined[:500])
+        (errors if stream == "error" else notes).append(clip(joined, 500, more=""))
     return errors, notes
 
 
@@ -151,7 +161,7 @@ def decode_answer(script: FactScript, stdout: bytes, stderr: bytes, exit_code: i
         raise BadAnswer(
             FactError(
                 cause,
-                f"the {script.name} script on {host} printed nothing ({reason[:600]})",
+                f"the {script.name} script on {host} printed nothing ({clip(reason, 600, more='')})",
                 fix or "run the script by hand on the server (see `fovalidate explain`)",
                 excerpt=excerpt(errors[0] if errors else stderr),
             )

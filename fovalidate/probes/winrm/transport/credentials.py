@@ -56,7 +56,7 @@ def resolve_password(server: Server, credentials: CredentialStore | None) -> str
     if credentials is None:
         value = os.environ.get(settings.password_env) if settings.password_env else None
         if value:
-            register_secret(value)
+            register_secret(value, username=settings.username)
             return value
         raise ProbeFailed(
             FactError(

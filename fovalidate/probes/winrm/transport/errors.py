@@ -22,13 +22,14 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import BadStatusLine, RemoteDisconnected
 from typing import Any
 
 from fovalidate.inventory.model import Server, WinRMSettings
 from fovalidate.probes.interface import Cause, FactError
 from fovalidate.probes.winrm.transport.certificates import peer_certificate
 from fovalidate.probes.winrm.transport.link import DeadlinePassed, LinkState
-from fovalidate.secrets import redact
+from fovalidate.secrets import clip, redact
 
 #: Characters of a server's answer kept as an excerpt.
 EXCERPT_LENGTH = 300
@@ -40,8 +41,13 @@ def host_label(server: Server) -> str:
 
 
 def excerpt(data: bytes) -> str:
-    """The start of what a server answered, as text with secrets masked."""
-    return redact(data[:EXCERPT_LENGTH].decode("utf-8", "replace"))
+    """The start of what a server answered, as printable text with secrets masked (before it is cut)."""
+    # Read well past the cut: a secret (or an Authorization header) that
+    # crosses it must be whole when it is masked.
+    window = data[: EXCERPT_LENGTH * 4 + 16384].decode("utf-8", "replace").strip()
+    cut = clip(window, EXCERPT_LENGTH, more="")
+    # Control characters (a terminal's escape sequences in junk) are shown escaped.
+    return redact("".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in cut))
 
 
 def no_username(server: Server) -> FactError:
@@ -105,7 +111,7 @@ class Failure:
         for item in self.chain:
             if isinstance(item, kind):
                 text = getattr(item, "strerror", None) or str(item)
-                return " ".join(str(text).split())[:200]
+                return clip(" ".join(str(text).split()), 200, more="")
         return type(self.raised).__name__
 
 
@@ -156,11 +162,15 @@ def _rules() -> tuple[Rule, ...]:
     from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError, WSManFaultError
 
     from fovalidate.probes.winrm.transport.auth import LogonLost, SchemeNotOffered
+    from fovalidate.probes.winrm.transport.wsman_http import NotWinRM
 
     return (
         # The session's own deadline (checked before each request, or a read cut short by it).
         Rule((DeadlinePassed,), _deadline),
         Rule((http.ReadTimeout,), _read_cut_by_deadline, wrapped=False),
+        # Something that is not a WinRM listener answered (a page, a redirect, not HTTP at all).
+        Rule((NotWinRM,), _not_winrm),
+        Rule((BadStatusLine,), _not_http),
         # The server answered: a fault, or HTTP 401 in its several meanings.
         Rule((WSManFaultError,), _fault, wrapped=False),
         Rule((InvalidCredentialsError,), _credentials_rejected, wrapped=False),
@@ -199,6 +209,52 @@ def _read_cut_by_deadline(failure: Failure, _: BaseException) -> FactError | Non
 
 
 # -- what the server answered ---------------------------------------------------------
+
+#: Who answers like that, and what to do: shared by the "not a WinRM listener" causes.
+_NOT_WINRM_MEANS = (
+    "this is not a WinRM listener: a load balancer, a proxy, a captive portal or another service "
+    "answers on this port"
+)
+
+
+def _not_winrm_fix(failure: Failure) -> str:
+    port = failure.port
+    return (
+        f"check what listens on TCP {port} of {failure.server.name} (on the server: "
+        f"`winrm enumerate winrm/config/listener` and `netstat -ano | findstr :{port}`); connect to the "
+        "server itself, past any proxy or load balancer, and set winrm.port and winrm.scheme to its "
+        "WinRM listener (5985 http, 5986 https)"
+    )
+
+
+def _not_winrm(failure: Failure, exc: Any) -> FactError:
+    """An HTTP answer no WinRM listener gives (wsman_http.NotWinRM)."""
+    received = exc.what
+    if exc.content_type:
+        received += f" (Content-Type: {exc.content_type})"
+    if exc.note:
+        received += f", {exc.note},"
+    return FactError(
+        Cause.BAD_OUTPUT,
+        f"{failure.host} port {failure.port} answered HTTP {exc.status} with {received} while "
+        f"{failure.doing}, where WinRM answers with a SOAP message: {_NOT_WINRM_MEANS}",
+        _not_winrm_fix(failure),
+        excerpt=excerpt(exc.body) if exc.body.strip() else None,
+    )
+
+
+def _not_http(failure: Failure, exc: BadStatusLine) -> FactError | None:
+    """The answer did not even start like HTTP (http.client.BadStatusLine, with the line)."""
+    if isinstance(exc, RemoteDisconnected):
+        return None  # no answer at all: the connection was closed (see _connection_broke)
+    line = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return FactError(
+        Cause.BAD_OUTPUT,
+        f"{failure.host} port {failure.port} answered with something that is not HTTP while "
+        f"{failure.doing}: {_NOT_WINRM_MEANS}",
+        _not_winrm_fix(failure),
+        excerpt=excerpt(line.encode("latin-1", "replace")) if line.strip() else None,
+    )
 
 
 def _fault(failure: Failure, exc: Any) -> FactError:
@@ -336,8 +392,22 @@ def _client_certificate_refused(failure: Failure, exc: BaseException) -> FactErr
     )
 
 
+#: OpenSSL's reasons for a first answer that is not a TLS record (plain http, or other bytes).
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"}
+
+
 def _handshake_failed(failure: Failure, _: BaseException) -> FactError:
     port = failure.port
+    reasons = {getattr(item, "reason", None) for item in failure.chain if isinstance(item, ssl.SSLError)}
+    if reasons & _NOT_TLS:
+        return FactError(
+            Cause.BAD_OUTPUT,
+            f"{failure.host} port {port} answered the TLS handshake with something that is not TLS "
+            f"({failure.short(ssl.SSLError)}): the port speaks plain http (WinRM's http listener is 5985), "
+            "or it is not a WinRM listener at all",
+            f"set winrm.scheme: http for port {port}, or winrm.port to the HTTPS listener (5986; "
+            "`winrm enumerate winrm/config/listener` on the server lists them)",
+        )
     return FactError(
         Cause.CERTIFICATE,
         f"the TLS handshake with {failure.host} port {port} failed ({failure.short(ssl.SSLError)})",
@@ -407,9 +477,21 @@ def _refused_or_unreachable(failure: Failure, exc: OSError) -> FactError | None:
 
 
 def _connection_broke(failure: Failure, _: BaseException) -> FactError:
+    port = failure.port
+    closed = failure.has(ConnectionResetError, RemoteDisconnected)
+    if closed and failure.settings.scheme == "http" and not failure.link.logged_on:
+        # The first request of plain http was hung up on: what a port expecting TLS does with it
+        # (OpenSSL-based servers, and the emulator; what HTTP.sys does is UNCONFIRMED).
+        return FactError(
+            Cause.UNEXPECTED,
+            f"{failure.host} port {port} closed the connection without an HTTP answer while {failure.doing} "
+            f"({failure.short(ConnectionResetError)}): a port that expects TLS (an HTTPS listener, "
+            "WinRM's is 5986) does that to plain http",
+            f"set winrm.scheme: https for port {port}, or winrm.port to the http listener (5985)",
+        )
     return FactError(
         Cause.UNEXPECTED,
-        f"the connection to {failure.host} port {failure.port} broke while {failure.doing} "
+        f"the connection to {failure.host} port {port} broke while {failure.doing} "
         f"({failure.short(OSError)})",
         "if this port is the HTTPS listener, set winrm.scheme: https (and the other way round)",
     )
@@ -419,12 +501,26 @@ def _connection_broke(failure: Failure, _: BaseException) -> FactError:
 
 
 def _http_status(failure: Failure, exc: Any) -> FactError:
-    """An HTTP error status (winrm.exceptions.WinRMTransportError, with `code` and `response_text`)."""
+    """An HTTP error status (winrm.exceptions.WinRMTransportError, with `code` and `response_text`).
+
+    WinRM's own errors come as SOAP faults, which pywinrm reads; this one's
+    body is not SOAP, so something in front of WinRM (or another service)
+    answered.
+    """
+    body = exc.response_text.encode("utf-8", "replace") if exc.response_text else b""
+    content_type = getattr(exc, "content_type", "")
+    from fovalidate.probes.winrm.transport.wsman_http import describe_body
+
+    received = describe_body(content_type, body) + (
+        f" (Content-Type: {content_type})" if content_type else ""
+    )
     return FactError(
         Cause.UNEXPECTED,
-        f"{failure.host} answered HTTP {exc.code} while {failure.doing}",
-        f"check that {failure.endpoint} is a WinRM listener",
-        excerpt=excerpt(exc.response_text.encode("utf-8", "replace")) if exc.response_text else None,
+        f"{failure.host} answered HTTP {exc.code} while {failure.doing}, with {received} instead of a "
+        "WS-Management fault: a proxy, a load balancer or a web server answered, not WinRM",
+        f"check that {failure.endpoint} is a WinRM listener, reached directly (the excerpt may name "
+        "what answered)",
+        excerpt=excerpt(body) if body.strip() else None,
     )
 
 

@@ -117,7 +117,7 @@ class WinRMSession:
         #: The deadline, logon and request count shared with the HTTP layer.
         self.link = LinkState(self.timeout, float(self.settings.read_timeout))
         if password:
-            register_secret(password)
+            register_secret(password, username=self.settings.username)
         self._password = password
         self._protocol: Protocol | None = None
         self._shell_id: str | None = None

@@ -15,11 +15,17 @@ of pywinrm's `Transport` (whose request sending, its private
   with the NTLM or Kerberos logon's keys); it never sends a message
   unsealed over http;
 - what a 401 means (`auth.refusal`); over http, a logon the server forgot
-  is set up again with new sealing keys and the message sent once more.
+  is set up again with new sealing keys and the message sent once more;
+- answers no WinRM listener gives (`NotWinRM`): a redirect, a page or XML
+  that is not SOAP, an empty body, a plain answer to a sealed message, or
+  HTTP 200 without any logon. A load balancer, a proxy, a captive portal or
+  another service on the port answers like that, and pywinrm would fail on
+  it with a parser's error (or an AttributeError, over http).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +42,57 @@ from fovalidate.probes.winrm.transport.link import LinkState
 
 #: The headers pywinrm's Transport sends with every message.
 _HEADERS = {"Content-Type": "application/soap+xml;charset=UTF-8", "User-Agent": "Python WinRM client"}
+#: How far into an answer its SOAP Envelope element must start (an XML declaration may come first).
+_ENVELOPE_WITHIN = 512
+
+
+class NotWinRM(Exception):
+    """An HTTP answer that no WinRM listener gives, and what it held."""
+
+    def __init__(self, response: requests.Response, body: bytes, note: str = ""):
+        self.status = response.status_code
+        self.content_type = response.headers.get("Content-Type", "")
+        self.body = body
+        #: Why the answer is not WinRM's, beyond what it holds ("without asking the client to log on").
+        self.note = note
+        #: Where a redirect pointed.
+        self.location = response.headers.get("Location") if response.is_redirect else None
+        super().__init__(f"HTTP {self.status} with {self.what}")
+
+    @property
+    def what(self) -> str:
+        """What was received, in a few words ("an HTML page", "a redirect to ...")."""
+        if self.location is not None:
+            return f"a redirect to {self.location}"
+        return describe_body(self.content_type, self.body)
+
+
+class HttpStatus(WinRMTransportError):
+    """An HTTP error status (other than 401), with the answer's content type.
+
+    pywinrm's Protocol reads a SOAP fault out of it, and re-raises it as it
+    is when the body is not XML.
+    """
+
+    def __init__(self, status: int, content_type: str, body: bytes):
+        self.content_type = content_type
+        self.body = body
+        super().__init__("http", status, body.decode("utf-8", "replace"))
+
+
+def describe_body(content_type: str, body: bytes) -> str:
+    """A few words for what an answer holds, from its content type and first bytes."""
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:200].lower()
+    kind = content_type.split(";")[0].strip().lower()
+    if not body.strip():
+        return "an empty body"
+    if "html" in kind or start.startswith((b"<!doctype html", b"<html")) or b"<html" in start:
+        return "an HTML page"
+    if "xml" in kind or start.startswith(b"<"):
+        return "XML that is not a SOAP envelope"
+    if "json" in kind or start.startswith((b"{", b"[")):
+        return "a JSON document"
+    return "text that is not XML" if kind.startswith("text/") else "data that is not XML"
 
 
 class CountingAdapter(requests.adapters.HTTPAdapter):
@@ -165,20 +222,60 @@ class WsmanHttp:
             prepared = self._sealing.prepare_encrypted_request(session, self.endpoint, body)
         else:
             prepared = session.prepare_request(requests.Request("POST", self.endpoint, data=body))
-        return self._body(self._post(session, prepared))
+        response = self._post(session, prepared)
+        if self._sealing is not None and "multipart/encrypted" not in response.headers.get(
+            "Content-Type", ""
+        ):
+            # A WinRM listener answers a sealed message sealed (MS-WSMV 2.2.9.1, encrypted
+            # messages; pywinrm reads every 200 answer over http that way).
+            raise NotWinRM(response, response.content, "in plain text to an encrypted message")
+        answer = self._body(response)
+        if not _is_soap(answer):
+            raise NotWinRM(response, answer)
+        return answer
 
     def _post(self, session: requests.Session, prepared: requests.PreparedRequest) -> requests.Response:
-        response = session.send(prepared, timeout=self._link.request_timeouts())
+        # A WinRM listener never redirects; following a redirect would send the
+        # logon to wherever it points (a captive portal's login page).
+        response = session.send(prepared, timeout=self._link.request_timeouts(), allow_redirects=False)
         status = response.status_code
         if not 400 <= status < 600:  # what requests' raise_for_status() lets pass
+            self._check_success(session, prepared, response)
             self._link.logged_on = True
             return response
         if status == 401:
             raise refusal(response, self._logon, logged_on=self._link.logged_on, had_body=bool(prepared.body))
         text = self._body(response) if response.content else b""
-        raise WinRMTransportError("http", status, text.decode("utf-8", "replace"))
+        raise HttpStatus(status, response.headers.get("Content-Type", ""), text)
+
+    def _check_success(
+        self, session: requests.Session, prepared: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """Raise NotWinRM for a success answer that no WinRM listener would give."""
+        if response.status_code != 200:
+            # WinRM answers 200, or an error status with a SOAP fault (what pywinrm
+            # expects too); that it never uses another 2xx or a 3xx is UNCONFIRMED
+            # against a Windows capture, so such an answer is reported, with what it held.
+            raise NotWinRM(response, response.content)
+        if self._logon.method == "ntlm" and getattr(session.auth, "session_security", None) is None:
+            # Windows asks every new connection to log on (401 Negotiate) before it
+            # answers anything; an answer without a logon came from something else.
+            raise NotWinRM(response, response.content, "without asking the client to log on")
 
     def _body(self, response: requests.Response) -> bytes:
         if self._sealing is not None:
             return self._sealing.parse_encrypted_response(response)
         return response.content
+
+
+#: The first element's name (declarations "<?...?>" and comments "<!--" do not match).
+_FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+
+
+def _is_soap(body: bytes) -> bool:
+    """Whether `body` is a SOAP envelope: its first element is an Envelope (any prefix)."""
+    head = body[:_ENVELOPE_WITHIN].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<"):
+        return False
+    first = _FIRST_ELEMENT.search(head)
+    return first is not None and first.group(1) == b"Envelope"
