@@ -33,6 +33,7 @@ FIREWALL_RULE_CLASS = "https://learn.microsoft.com/windows/win32/fwp/wmi/wfascim
 GET_FAILOVER = "https://learn.microsoft.com/powershell/module/dhcpserver/get-dhcpserverv4failover"
 GET_SCOPE = "https://learn.microsoft.com/powershell/module/dhcpserver/get-dhcpserverv4scope"
 SERVER_IN_DC = "https://learn.microsoft.com/powershell/module/dhcpserver/get-dhcpserverindc"
+SECOND_HOP = "https://learn.microsoft.com/powershell/scripting/security/remoting/ps-remoting-second-hop"
 OS_VERSIONS = "https://learn.microsoft.com/windows/win32/sysinfo/operating-system-version"
 
 

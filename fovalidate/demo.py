@@ -27,12 +27,20 @@ The scenario is a small estate with some typical mistakes:
   (FAIL, with the Enable-NetFirewallRule fix; its partner cannot reach it);
   win22-dhcp runs 2022 over HTTPS (a test CA made in the demo folder) and
   still holds a copy of one of the scopes (FAIL);
+- branch3-standby: branch3-dhcp runs Windows Server 2012 under an AppLocker
+  policy, so PowerShell runs in ConstrainedLanguage mode there. Every fact
+  is still read (the scripts stay within that mode), except its connection
+  test to dhcp1: .NET TcpClient is refused in that mode and 2012 has no
+  Test-NetConnection, so net.partner-port reports that one fact as an ERROR
+  with the cause ("PowerShell runs in ConstrainedLanguage mode on
+  branch3-dhcp") and the fix;
 - gpo-pair: two servers whose firewall is managed by Group Policy.
   gpo-allow-dhcp's built-in failover rule is disabled, but a GPO rule with
   a GUID name allows TCP on the failover port (PASS: the policy in effect
   counts, not the rule's name); gpo-block-dhcp's hardening GPO blocks
   inbound TCP, which wins over its enabled built-in allow rule (FAIL,
-  naming the rule and the GPO to change; its partner cannot reach it);
+  naming the rule and the GPO to change; its partner cannot reach it, and
+  net.partner-port's fix names that GPO too);
 - dr-standby: the disaster-recovery server's WinRM listener rejects the
   account (HTTP 401), so every check that needs its Windows facts is an
   ERROR ("could not check ... credentials rejected") while its NTP, DNS and
@@ -46,6 +54,11 @@ The scenario is a small estate with some typical mistakes:
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
   10.30.0.0/24 (duplicate relaying: WARN).
+
+Every emulated server listens for failover on a high loopback port (no root
+needed) and says so in its DhcpFailoverPort registry value, so
+dhcp.failover-port, which warns about any such value, would warn about all of
+them: the demo leaves that one check out (DEMO_SKIP).
 """
 
 from __future__ import annotations
@@ -83,6 +96,8 @@ DEMO_ZONE = "corp.example.test"
 DEMO_TIMEOUT = 1.0
 DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
 DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
+#: Checks the demo leaves out (see the module docstring).
+DEMO_SKIP = ("dhcp.failover-port",)
 #: Folder (next to the inventory) of the answer files of the "collected" servers.
 ANSWERS = "answers"
 
@@ -205,6 +220,19 @@ SERVERS = (
         windows=(("scopes", [ScopeState("10.61.0.0/24", name="left over from split scope")]),),
     ),
     DemoServer(
+        "branch3-dhcp",
+        10,
+        -0.8,
+        "open",
+        "ok",
+        "branch3",
+        release="2012",
+        windows=(
+            ("scopes", [ScopeState("10.85.0.0/24", name="Branch 3 clients")]),
+            ("language_mode", "ConstrainedLanguage"),
+        ),
+    ),
+    DemoServer(
         "gpo-allow-dhcp",
         20,
         0.3,
@@ -269,6 +297,13 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
     {
         "name": "branch2-standby",
         "primary": "branch2-dhcp",
+        "partner": "dhcp1",
+        "mode": "hot-standby",
+        "scopes": "all",
+    },
+    {
+        "name": "branch3-standby",
+        "primary": "branch3-dhcp",
         "partner": "dhcp1",
         "mode": "hot-standby",
         "scopes": "all",
@@ -422,7 +457,7 @@ class DemoEstate:
         collected = [spec for spec in SERVERS if spec.winrm == "collected"]
         if not collected:
             return
-        collector = build_collector(load_inventory(inventory_path), connect_timeout=DEMO_TIMEOUT).text
+        collector = build_collector(load_inventory(inventory_path)).text
         (self.folder / COLLECTOR_NAME).write_text(collector, encoding="utf-8")
         (self.folder / ANSWERS).mkdir(exist_ok=True)
         for spec in collected:
@@ -512,6 +547,7 @@ def run_demo(
                 f"inventory {inventory_path}"
             )
             request = ReportRequest(
+                skip=DEMO_SKIP,
                 files=dict(report_files or {}),
                 stdout_format=output,
                 timeout=DEMO_TIMEOUT,

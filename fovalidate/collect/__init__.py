@@ -124,17 +124,11 @@ def build_collector(
     """The collector for `inventory` (or, without one, the scripts without partner connects).
 
     `connect_timeout` is how long each dhcp script waits for its partners'
-    TCP handshakes; by default the value a `check` run would use.
+    TCP handshakes; by default the value a `check` run would use (each
+    server's `partner_connect_timeout`).
     """
     from fovalidate.probes.winrm import probe as winrm_probe
 
-    if connect_timeout is None:
-        if inventory is not None:
-            from fovalidate.probes.interface import ProbeContext
-
-            connect_timeout = winrm_probe.connect_timeout(ProbeContext(inventory=inventory))
-        else:
-            connect_timeout = DEFAULT_CONNECT_TIMEOUT
     scripts: list[FactScript] = []
 
     def numbers(found: tuple[FactScript, ...]) -> tuple[int, ...]:
@@ -145,13 +139,17 @@ def build_collector(
             result.append(scripts.index(script) + 1)
         return tuple(result)
 
-    default = PlannedServer("", (), numbers(fact_scripts([], connect_timeout)), "")
+    default_timeout = DEFAULT_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+    default = PlannedServer("", (), numbers(fact_scripts([], default_timeout, constrained=None)), "")
     plan: list[PlannedServer] = []
     taken: dict[str, set[str]] = {}
     if inventory is not None:
         for server in inventory.model.servers:
             partners = winrm_probe.partners_of(server, inventory)
-            found = fact_scripts(partners, connect_timeout)
+            timeout = winrm_probe.partner_timeout(server) if connect_timeout is None else connect_timeout
+            # The language mode is known only on the server: the dhcp script
+            # carries both ways to connect and picks one there.
+            found = fact_scripts(partners, timeout, own_ports=(server.failover_port,), constrained=None)
             plan.append(
                 PlannedServer(
                     server.name, tuple(_keys(server, taken)), numbers(found), partner_list(partners)

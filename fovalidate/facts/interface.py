@@ -68,6 +68,10 @@ class Cause:
     NO_ANSWER_FILE = "no answer file"
     BAD_ANSWER_FILE = "unusable answer file"
     FROM_ANSWER_FILE = "read from an answer file"
+    #: PowerShell runs in ConstrainedLanguage mode (AppLocker/WDAC) and the fact needs more.
+    CONSTRAINED_LANGUAGE = "constrained language mode"
+    #: A cmdlet the script needs does not exist for this account (module missing, restricted endpoint).
+    COMMAND_MISSING = "command not available"
 
 
 @dataclass(frozen=True)

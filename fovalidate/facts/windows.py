@@ -147,15 +147,42 @@ class DhcpService:
         return self.state.replace(" ", "").lower()
 
 
+#: The failover port of the DHCP Server service when DhcpFailoverPort is not set ([MS-DHCPF] 2.1).
+DEFAULT_FAILOVER_PORT = 647
+
+#: Registry value types as the host script names them (Microsoft.Win32.RegistryValueKind).
+REGISTRY_TYPES = {"DWord": "REG_DWORD", "Binary": "REG_BINARY", "String": "REG_SZ", "Other": "another type"}
+
+
 @dataclass(frozen=True)
 class FailoverPortSetting:
-    """The DhcpFailoverPort registry value; absent means the default 647."""
+    """The DhcpFailoverPort registry value; absent means the default 647.
+
+    Whether the DHCP Server service honours the value, and in which registry
+    type, is UNCONFIRMED (windows-dhcp-failover.md §10: one decompiled reading
+    routine asks for 2 bytes, so a 4-byte REG_DWORD may be ignored and the
+    service stay on 647). `kind` says which type the value has.
+    """
 
     value: int | None
+    #: "DWord", "Binary", "String" or "Other" ("" when not set or not reported)
+    kind: str = ""
+    #: the value as the script printed it ("1647", or the bytes "111,6")
+    raw: str = ""
 
     @property
     def effective(self) -> int:
-        return self.value if self.value else 647
+        return self.value if self.value else DEFAULT_FAILOVER_PORT
+
+    @property
+    def overridden(self) -> bool:
+        """True when the registry value is set (to anything, even 647)."""
+        return self.value is not None or bool(self.raw)
+
+    @property
+    def registry_type(self) -> str:
+        """ "REG_DWORD", "REG_BINARY", ... for messages."""
+        return REGISTRY_TYPES.get(self.kind, self.kind or "an unreported type")
 
 
 @dataclass(frozen=True)
@@ -412,11 +439,18 @@ class PartnerConnect:
 
     address: ipaddress.IPv4Address
     port: int
-    #: "open", "refused", "timeout", "unreachable" or "error"
+    #: "open", "refused", "timeout", "unreachable", "denied" (this server's own
+    #: outbound firewall refused it: WSAEACCES), "failed" (Test-NetConnection in
+    #: Constrained Language Mode: refused or filtered, not told apart),
+    #: "skipped" (not tried: the time for Test-NetConnection ran out) or "error"
     result: str
     detail: str = ""
     #: the raw result word (a .NET SocketError name such as "ConnectionRefused")
     raw: str = ""
+    #: how long the script waited for the handshake (its partner connect timeout), ms
+    timeout_ms: int | None = None
+    #: how long one Test-NetConnection attempt took, ms (Constrained Language Mode only)
+    elapsed_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -475,6 +509,12 @@ class WindowsFacts:
     #: HTTP requests the session sent for this server (authentication included).
     requests: int = 0
     scripts_run: tuple[str, ...] = field(default_factory=tuple)
+    #: $ExecutionContext.SessionState.LanguageMode: "FullLanguage", "ConstrainedLanguage" ("" unknown)
+    language_mode: str = ""
+
+    @property
+    def constrained(self) -> bool:
+        return self.language_mode == "ConstrainedLanguage"
 
     def require(self, value: T | SectionError) -> T:
         """The section's value, or FactUnavailable (an ERROR finding naming host and cause)."""

@@ -134,6 +134,20 @@ class ServerSettings(StrictModel):
     failover_port: Port = Field(
         647, description="TCP port of the failover protocol (registry value DhcpFailoverPort)"
     )
+    partner_connect_timeout: Duration = Field(
+        5.0,
+        description="How long this server waits for each partner's failover port when fovalidate has it "
+        "test the connection over WinRM (independent of --timeout). Windows reports a refused "
+        "connection only after about 2 s of retries, so a shorter wait cannot tell 'nothing listens' "
+        "from 'a firewall drops it'",
+    )
+
+    @field_validator("partner_connect_timeout")
+    @classmethod
+    def _partner_timeout_range(cls, value: float) -> float:
+        if not 0.1 <= value <= 300:
+            raise ValueError("partner_connect_timeout must be between 100ms and 5m (default 5s)")
+        return value
 
 
 class Server(ServerSettings):

@@ -13,9 +13,8 @@ from peers.cli import run_cli
 from fovalidate.collect import COLLECTOR_NAME, FUNCTION_PREFIX, CollectorError, build_collector, ps_literal
 from fovalidate.emulators.windows.collected import parse_collector
 from fovalidate.inventory import load_inventory
-from fovalidate.probes.interface import ProbeContext
 from fovalidate.probes.winrm.factscripts import fact_scripts
-from fovalidate.probes.winrm.probe import connect_timeout, partners_of
+from fovalidate.probes.winrm.probe import partner_timeout, partners_of
 from fovalidate.probes.winrm.readonly import _parser, _walk, violations
 
 
@@ -68,9 +67,16 @@ def test_it_carries_the_scripts_the_winrm_probe_sends(inventory: Path) -> None:
     loaded = load_inventory(inventory)
     collector = build_collector(loaded)
     parsed = parse_collector(collector.text)
-    timeout = connect_timeout(ProbeContext(inventory=loaded))
     for server in loaded.model.servers:
-        sent = [s.text for s in fact_scripts(partners_of(server, loaded), timeout)]
+        sent = [
+            s.text
+            for s in fact_scripts(
+                partners_of(server, loaded),
+                partner_timeout(server),
+                own_ports=(server.failover_port,),
+                constrained=None,
+            )
+        ]
         keys = [server.name, server.fqdn]
         for key in keys:
             entry = parsed.plan[str(key)]
@@ -81,12 +87,14 @@ def test_it_carries_the_scripts_the_winrm_probe_sends(inventory: Path) -> None:
     assert len(texts) == len(set(texts))
     assert sum(name.startswith("fovalidate-host/") for name, _ in parsed.scripts.values()) == 1
     assert [parsed.scripts[n][1] for n in parsed.default.scripts] == [
-        s.text for s in fact_scripts([], timeout)
+        s.text for s in fact_scripts([], 5.0, constrained=None)
     ]
 
 
-def test_a_hub_gets_its_connect_only_runs_too(tmp_path: Path) -> None:
-    # 31 relationships: the most Windows allows on one server (more is an inventory error).
+def test_a_hub_connects_to_every_partner_in_one_run(tmp_path: Path) -> None:
+    """The collector runs in the server's own PowerShell, not on a command line: one dhcp
+    run carries all 31 partners (the most Windows allows on one server; more is an inventory
+    error), and both ways to connect (the mode is known only there)."""
     servers = [{"name": f"s{i}", "address": f"10.9.{i // 200}.{i % 200 + 1}"} for i in range(32)]
     relationships = [{"name": f"r{i}", "primary": "s0", "partner": f"s{i}"} for i in range(1, 32)]
     path = tmp_path / "hub.yaml"
@@ -96,9 +104,12 @@ def test_a_hub_gets_its_connect_only_runs_too(tmp_path: Path) -> None:
     loaded = load_inventory(path)
     parsed = parse_collector(build_collector(loaded).text)
     hub = parsed.plan["s0"]
-    assert len(hub.scripts) >= 3  # host, dhcp, and connect-only dhcp runs
-    sent = fact_scripts(partners_of(loaded.model.server("s0"), loaded), 5.0)
+    sent = fact_scripts(partners_of(loaded.model.server("s0"), loaded), 5.0, constrained=None)
     assert [parsed.scripts[n][1] for n in hub.scripts] == [s.text for s in sent]
+    assert [s.name for s in sent] == ["host", "dhcp", "firewall"]
+    dhcp = sent[1].text
+    assert all(f"10.9.0.{i + 1}:647" in dhcp for i in range(1, 32))
+    assert "Net.Sockets.TcpClient" in dhcp and "Test-NetConnection -ComputerName" in dhcp
 
 
 def test_no_construct_constrained_language_mode_rejects(inventory: Path) -> None:

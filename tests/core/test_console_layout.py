@@ -129,9 +129,12 @@ def test_demo_counts_equal_what_is_listed(demo) -> None:
 
 def test_demo_rejected_logon_is_one_block(demo) -> None:
     lines, _, report, _ = demo
-    errors = [f for f in report["findings"] if f["status"] == "error"]
-    assert len(errors) == 9 and {f["observed"]["host"] for f in errors} == {"dr-dhcp"}  # the JSON keeps all
-    blocks = [line for line in lines if line.startswith("ERROR")]
+    # (branch3-dhcp's partner connect in ConstrainedLanguage mode is an ERROR of its own.)
+    errors = [
+        f for f in report["findings"] if f["status"] == "error" and f["observed"].get("host") == "dr-dhcp"
+    ]
+    assert len(errors) == 9  # the JSON keeps all
+    blocks = [line for line in lines if line.startswith("ERROR") and "dr-dhcp" in line]
     assert blocks == ["ERROR dr-dhcp: WinRM credentials rejected — 9 checks not run"], blocks
     assert sum("FOVALIDATE_DEMO_WINRM_PASSWORD" in line for line in lines) == 1  # its fix, once
     text = " ".join(lines)

@@ -28,7 +28,7 @@ PASSWORD_ENV = "FOVALIDATE_WINRM_FACTS_PASSWORD"
 #: Every check this part of the project added, plus time.skew (which gained the WinRM method).
 WINRM_CHECKS = (
     "time.skew,time.source,firewall.failover-rules,net.partner-port,os.version,bootp.support,"
-    "dhcp.service,dhcp.scopes,dhcp.relationships,dhcp.authorization"
+    "dhcp.service,dhcp.scopes,dhcp.relationships,dhcp.authorization,dhcp.failover-port"
 )
 
 
@@ -39,6 +39,10 @@ class Emulated:
     endpoint: WsmanEndpoint | None
     failover_port: int
     winrm: dict[str, Any]
+    #: "open", "refused" or "filtered": what a connect to the failover port meets
+    port_state: str = "open"
+    #: more inventory settings for this server (partner_connect_timeout, ...)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def entry(self) -> dict[str, Any]:
         return {
@@ -46,6 +50,7 @@ class Emulated:
             "address": self.host.address,
             "failover_port": self.failover_port,
             "winrm": self.winrm,
+            **self.settings,
         }
 
 
@@ -76,11 +81,13 @@ class Estate:
         enabled: bool = True,
         winrm: dict[str, Any] | None = None,
         latency: float = 0.0,
+        inventory: dict[str, Any] | None = None,
         auth: str = "ntlm",
         endpoint_options: dict[str, Any] | None = None,
         **state: Any,
     ) -> Emulated:
-        """Start one emulated server; `state` sets WindowsHost fields.
+        """Start one emulated server; `state` sets WindowsHost fields, `inventory` more of its
+        inventory settings.
 
         `auth` is the listener's logon method and the inventory's transport;
         `endpoint_options` go to WsmanEndpoint as they are."""
@@ -126,7 +133,15 @@ class Estate:
             )
             settings["port"] = endpoint.port
         settings.update(winrm or {})
-        server = Emulated(name, host, endpoint, failover_port, settings)
+        server = Emulated(
+            name,
+            host,
+            endpoint,
+            failover_port,
+            settings,
+            port if port in ("open", "filtered") else "refused",
+            dict(inventory or {}),
+        )
         self.servers[name] = server
         return server
 

@@ -272,9 +272,13 @@ def test_scopes_all_skips_taken_scopes_and_checks_the_partner() -> None:
 
 
 def test_authorisation_by_fqdn_and_address() -> None:
-    by_name = host(authorized=False, other_authorized=(("a.corp.example.test", "192.0.2.1"),))
+    # `authorized=False` keeps the emulated host from listing itself under its own
+    # name; the list then names it only by the inventory's fqdn or address.
+    by_name = host(
+        authorized=False, is_authorized=True, other_authorized=(("a.corp.example.test", "192.0.2.1"),)
+    )
     assert statuses(run_check(DhcpAuthorization(), {"a": by_name}, inventory(), server="a")) == ["pass"]
-    by_address = host(authorized=False, other_authorized=(("other.example", "10.0.0.1"),))
+    by_address = host(authorized=False, is_authorized=True, other_authorized=(("other.example", "10.0.0.1"),))
     assert statuses(run_check(DhcpAuthorization(), {"a": by_address}, inventory(), server="a")) == ["pass"]
     neither = host(authorized=False, other_authorized=(("other.example", "10.9.9.9"),))
     (finding,) = run_check(DhcpAuthorization(), {"a": neither}, inventory(), server="a")

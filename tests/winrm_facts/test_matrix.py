@@ -274,7 +274,8 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("dhcp.service", "svc-manual"): "warn",
     ("dhcp.authorization", "au-wg"): "warn",
     ("dhcp.authorization", "au-no"): "fail",
-    ("dhcp.authorization", "au-indc-missing"): "pass",
+    # IsAuthorized says True but the list cannot be read: could not confirm.
+    ("dhcp.authorization", "au-indc-missing"): "warn",
     ("dhcp.scopes", "auth2"): "error",
     ("os.version", "os-old on os-2008"): "fail",
     ("os.version", "os-old"): "warn",
@@ -425,14 +426,35 @@ def test_script_errors_and_sections(matrix: CliRun) -> None:
     assert garbage["observed"]["excerpt"]
 
 
+def _slow_partners(estate: Estate, name: str) -> int:
+    """How many seconds `name`'s connects may keep its dhcp script waiting: 5 for a
+    partner whose failover port drops the SYN (the partner connect timeout), 2 for
+    one that refuses (Windows reports a refusal after about 2 s), else 0."""
+    partners = {
+        other
+        for relationship in estate.relationships
+        for one, other in (
+            (relationship["primary"], relationship["partner"]),
+            (relationship["partner"], relationship["primary"]),
+        )
+        if one == name
+    }
+    states = {estate.servers[other].port_state for other in partners}
+    return 5 if "filtered" in states else 2 if "refused" in states else 0
+
+
 def test_requests_per_server_and_scripts_read_only(matrix: CliRun, estate: Estate) -> None:
     """The full fact set costs at most 10 HTTP requests per server, and the
-    scripts the hosts received pass the read-only allow-list."""
+    scripts the hosts received pass the read-only allow-list. A server whose
+    partner does not answer runs its dhcp script for the whole partner connect
+    timeout (5 s), one whose partner refuses for about 2 s: the client asks
+    again after each OperationTimeout (1 s here), one more Receive each time."""
     counted = 0
     for server in estate.servers.values():
         if server.endpoint is None or server.endpoint.fault or server.host.faults:
             continue
-        assert server.endpoint.requests <= 10, (
+        limit = 10 + _slow_partners(estate, server.name)
+        assert server.endpoint.requests <= limit, (
             server.name,
             server.endpoint.requests,
             server.endpoint.operations,

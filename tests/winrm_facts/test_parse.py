@@ -372,8 +372,19 @@ def test_one_bad_section_keeps_the_others() -> None:
             "BuildNumber": "9200",
         },
         Service={"Installed": True, "State": "Running"},
-        InDC={"Error": "The term 'Get-DhcpServerInDC' is not recognized as the name of a cmdlet"},
-        FirewallRules={"Error": "Access is denied."},
+        # Error records as the scripts write them, from a German server: the
+        # cause comes from the untranslated id, type and target.
+        InDC={
+            "Error": 'Die Benennung "Get-DhcpServerInDC" wurde nicht als Name eines Cmdlet erkannt.',
+            "Id": "CommandNotFoundException",
+            "Type": "CommandNotFoundException",
+            "Target": "Get-DhcpServerInDC",
+        },
+        FirewallRules={
+            "Error": "Zugriff verweigert",
+            "Id": "WIN32 5,Get-NetFirewallRule",
+            "Type": "CimException",
+        },
         UtcTicks=621355968000000000 + 1000 * 10_000_000,
         ProcessMs=300,
     )
@@ -385,6 +396,7 @@ def test_one_bad_section_keeps_the_others() -> None:
     assert facts.require(facts.os).release == "2012"
     assert facts.require(facts.service).state == "Running"
     assert isinstance(facts.authorization, SectionError)
+    assert facts.authorization.cause == Cause.COMMAND_MISSING
     assert "RSAT-DHCP" in facts.authorization.fix
     assert (
         isinstance(facts.firewall_rules, SectionError) and facts.firewall_rules.cause == Cause.ACCESS_DENIED

@@ -59,10 +59,15 @@ def test_gather_one_shell_and_facts(estate: tuple[Estate, LoadedInventory], monk
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     endpoint = built.servers["hub"].endpoint
     assert endpoint is not None
-    before = endpoint.requests
+    before, operations_before = endpoint.requests, len(endpoint.operations)
     facts = WinRMProbe().gather(inventory.model.server("hub"), context(inventory))
-    assert endpoint.operations.count("Create") == 1  # one shell for all three scripts
-    assert facts.requests == endpoint.requests - before <= 10
+    operations = endpoint.operations[operations_before:]
+    assert operations.count("Create") == 1  # one shell for all three scripts
+    # p2 refuses the connection, which Windows reports after about 2 s: longer than this
+    # estate's 1 s OperationTimeout, so the dhcp script's output is asked for again.
+    polls = operations.count("Receive") - operations.count("Command")
+    assert polls <= 2
+    assert facts.requests == endpoint.requests - before <= 10 + polls
     assert facts.scripts_run == ("fovalidate-host/1", "fovalidate-dhcp/1", "fovalidate-firewall/1")
     # The firewall script was asked about 647, the hub's own port and its partners' ports.
     ports = facts.require(facts.firewall_rules).ports
@@ -101,3 +106,53 @@ def test_deadline_covers_scripts_and_connects(estate: tuple[Estate, LoadedInvent
     server = inventory.model.server("hub")
     deadline = WinRMProbe().deadline(server, context(inventory))
     assert deadline > 2 * (float(server.winrm.operation_timeout) + 1.0)
+
+
+def test_partner_timeout_comes_from_the_inventory_not_timeout(
+    estate: tuple[Estate, LoadedInventory], monkeypatch: Any
+) -> None:
+    """--timeout 1 s, partner_connect_timeout 5 s (the default): the refused partner is
+    reported as refused after Windows' 2 s, not as a timeout after 1 s."""
+    built, inventory = estate
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    hub = inventory.model.server("hub")
+    assert hub.partner_connect_timeout == 5.0
+    facts = WinRMProbe().gather(hub, context(inventory))
+    refused = facts.connect_to(built.servers["p2"].host.address, built.servers["p2"].failover_port)
+    assert refused is not None and refused.result == "refused" and refused.timeout_ms == 5000
+    deadline = WinRMProbe().deadline(hub, context(inventory))
+    assert deadline > float(hub.winrm.operation_timeout) + 5.0
+
+
+@pytest.mark.parametrize("value", ["0s", "50ms", "6m"])
+def test_partner_timeout_is_bounded(value: str) -> None:
+    from pydantic import ValidationError
+
+    from fovalidate.inventory.model import Server
+
+    with pytest.raises(ValidationError, match="partner_connect_timeout"):
+        Server.model_validate({"name": "a", "address": "10.0.0.1", "partner_connect_timeout": value})
+
+
+def test_constrained_language_host_gets_the_test_netconnection_script(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The host script reports ConstrainedLanguage: the probe sends the dhcp
+    script variant without TcpClient and waits longer for it."""
+    built = Estate(PASSWORD, tmp_path)
+    try:
+        built.add("clm", profile="2016", language_mode="ConstrainedLanguage")
+        built.add("peer")
+        inventory = load_inventory(built.inventory([{"name": "r", "primary": "clm", "partner": "peer"}]))
+        monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+        facts = WinRMProbe().gather(inventory.model.server("clm"), context(inventory))
+        assert facts.language_mode == "ConstrainedLanguage" and facts.constrained
+        (connect,) = facts.require(facts.connects)
+        assert connect.result == "open" and connect.elapsed_ms is not None
+        endpoint = built.servers["clm"].endpoint
+        assert endpoint is not None
+        _host, dhcp, _firewall = endpoint.scripts
+        assert "Test-NetConnection -ComputerName" in dhcp and "TcpClient" not in dhcp
+        assert facts.require(facts.service).state == "Running"
+    finally:
+        built.close()

@@ -69,6 +69,23 @@ def _pairs(text: str) -> list[str]:
     raise AssertionError("no $Partners line")
 
 
+@pytest.mark.parametrize("partners", [TYPICAL[:1], TYPICAL, WIDE], ids=["one", "hub-31", "wide-62"])
+def test_constrained_language_variant_fits_and_stays_read_only(partners: list[tuple[str, int]]) -> None:
+    """The dhcp script sent to a server in ConstrainedLanguage mode: Test-NetConnection
+    instead of TcpClient, every partner once, within the command line."""
+    scripts = fact_scripts(partners, connect_timeout=600, constrained=True)
+    sent = [p for s in scripts if s.name == "dhcp" for p in _pairs(s.text)]
+    assert sorted(sent) == sorted(f"{a}:{p}" for a, p in partners)
+    for script in scripts[1:]:
+        assert len(encode_command(script.text)) <= MAX_COMMAND_LINE
+        assert violations(script.text) == []
+        if script.name != "dhcp":
+            continue
+        assert "Test-NetConnection -ComputerName" in script.text and "TcpClient" not in script.text
+        assert "-WA 0" in script.text  # the alias keeps it short
+    assert len(scripts) <= len(fact_scripts(partners, connect_timeout=600))
+
+
 def test_connect_only_runs_leave_out_the_dhcp_queries() -> None:
     scripts = fact_scripts(WIDE, connect_timeout=5)
     assert len(scripts) >= 4

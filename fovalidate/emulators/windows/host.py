@@ -33,6 +33,18 @@ answer has that one shape on every release; only the layout quirks
 filters that hosts once answered for the firewall are gone: no script
 prints them.
 
+Restricted and foreign servers (windows-dhcp-failover.md §10):
+`language_mode="ConstrainedLanguage"` (AppLocker/WDAC) judges every script on
+its syntax tree (`language.refusals`) and fails it the way PowerShell does
+when it uses what that mode refuses; `error_language` ("en", "de", "ja")
+words the error records in that language; a refused connect takes
+`refused_after` seconds (2 s on Windows: the SYN is sent again after each
+reset); `outbound_blocked` makes this server's own firewall refuse the
+failover connects at once with AccessDenied (WSAEACCES);
+`in_dc_network_logon` says what Get-DhcpServerInDC returns over a WinRM
+logon without delegation ("list", "empty" or "error"; which one Windows
+does is UNCONFIRMED).
+
 Faults, per script name (`faults={"host": "garbage"}`): "garbage",
 "clixml-error" (nothing on stdout, an error record on stderr),
 "clixml-progress" (a normal answer plus progress records, harmless),
@@ -53,7 +65,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fovalidate.emulators.windows import w32tm
+from fovalidate.emulators.windows import language, w32tm
 from fovalidate.emulators.windows.psjson import PSArray, PSDate, dumps
 from fovalidate.emulators.wsman import CommandResult
 from fovalidate.probes.winrm.factscripts import MARKER_PATTERN
@@ -105,6 +117,65 @@ PROFILES = {
     "2022": OsProfile("2022", "Microsoft Windows Server 2022 Datacenter", "10.0.20348", "5.1.20348.2849"),
     "2025": OsProfile("2025", "Microsoft Windows Server 2025 Datacenter", "10.0.26100", "5.1.26100.2161"),
 }
+
+
+#: Error messages in the languages the emulated hosts speak. fovalidate never
+#: reads them (errors.py decides by the untranslated fields); they are here so
+#: that a German or Japanese host really answers in its language.
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "not-found": "The term '{0}' is not recognized as the name of a cmdlet, function, script file, or "
+        "operable program. Check the spelling of the name, or if a path was included, verify that the "
+        "path is correct and try again.",
+        "denied": "Access is denied.",
+        # windows-output-samples.md 12 and 13; the conversion message from PowerShell/PowerShell#20719.
+        "method": "Cannot invoke method. Method invocation is supported only on core types in this language "
+        "mode.",
+        "create": "Cannot create type. Only core types are supported in this language mode.",
+        "convert": 'Cannot convert value to type "{0}". Only core types are supported in this language mode.',
+        "position": "At line:{0} char:{1}",
+    },
+    "de": {
+        # Public captures of German consoles ("Die Benennung "uv" wurde nicht als Name eines Cmdlet ...").
+        "not-found": 'Die Benennung "{0}" wurde nicht als Name eines Cmdlet, einer Funktion, einer '
+        "Skriptdatei oder eines ausführbaren Programms erkannt. Überprüfen Sie die Schreibweise des Namens, "
+        "oder ob der Pfad korrekt ist (sofern enthalten), und wiederholen Sie den Vorgang.",
+        # windows-output-samples.md 6.10 (the Windows text of 0x80070005).
+        "denied": "Zugriff verweigert",
+        # UNCONFIRMED wording, modelled on the captured German property-setter message ("Die
+        # Eigenschaft kann nicht festgelegt werden. Das Festlegen der Eigenschaft wird in diesem
+        # Sprachmodus nur für Kerntypen unterstützt.").
+        "method": "Die Methode kann nicht aufgerufen werden. Methodenaufrufe werden in diesem Sprachmodus "
+        "nur für Kerntypen unterstützt.",
+        "create": "Der Typ kann nicht erstellt werden. In diesem Sprachmodus werden nur "
+        "Kerntypen unterstützt.",
+        "convert": 'Der Wert kann nicht in den Typ "{0}" konvertiert werden. In diesem Sprachmodus '
+        "werden nur Kerntypen unterstützt.",
+        # windows-output-samples.md 24 ("In Zeile:1 Zeichen:46").
+        "position": "In Zeile:{0} Zeichen:{1}",
+    },
+    "ja": {
+        # Public captures of Japanese consoles.
+        "not-found": "用語 '{0}' は、コマンドレット、関数、スクリプト ファイル、"
+        "または操作可能なプログラムの名前として認識されません。"
+        "名前が正しく記述されていることを確認し、"
+        "パスが含まれている場合はそのパスが正しいことを確認してから、再試行してください。",
+        # UNCONFIRMED wording (no capture in windows-output-samples.md).
+        "denied": "アクセスが拒否されました。",
+        "position": "発生場所 行:{0} 文字:{1}",
+    },
+}
+
+#: HRESULTs the emulated error records carry: E_ACCESSDENIED, and the .NET default of
+#: SystemException (UNCONFIRMED: what CommandNotFoundException and CimException report).
+E_ACCESSDENIED = 0x80070005 - 2**32
+COR_E_SYSTEM = 0x80131501 - 2**32
+COR_E_EXCEPTION = 0x80131500 - 2**32
+
+
+def message(language: str, key: str, *values: object) -> str:
+    table = MESSAGES.get(language, MESSAGES["en"])
+    return table.get(key, MESSAGES["en"][key]).format(*values)
 
 
 @dataclass
@@ -217,6 +288,8 @@ class WindowsHost:
     dhcp_state: str = "Running"
     dhcp_start_mode: str = "Auto"
     failover_port_registry: int | None = None
+    #: the registry type of DhcpFailoverPort: "DWord", "Binary" (2 bytes, little-endian) or "String"
+    failover_port_kind: str = "DWord"
     firewall_rules: dict[str, FirewallRuleState | None] = field(default_factory=_default_rules)
     firewall_profiles: dict[str, FirewallProfileState] = field(default_factory=_default_profiles)
     #: NetworkCategory of each connected network; the n-th is interface index n + 1
@@ -233,12 +306,32 @@ class WindowsHost:
     conflict_detection_attempts: int = 0
     domain: str | None = "corp.example.test"
     authorized: bool = True
+    #: IsAuthorized as Get-DhcpServerSetting reports it (None: the same as `authorized`)
+    is_authorized: bool | None = None
     #: other servers listed by Get-DhcpServerInDC: (dns name, address)
     other_authorized: tuple[tuple[str, str], ...] = ()
     #: cmdlets that fail with "not recognized" / "Access is denied" on this host
     missing_cmdlets: frozenset[str] = frozenset()
     denied_cmdlets: frozenset[str] = frozenset()
     quirks: frozenset[str] | None = None
+    #: "FullLanguage", or "ConstrainedLanguage" (AppLocker/WDAC: see `language`)
+    language_mode: str = "FullLanguage"
+    #: the language of error messages: "en", "de" or "ja"
+    error_language: str = "en"
+    #: seconds a refused connect takes (Windows retries the SYN after each RST:
+    #: 2002-2011 ms measured, windows-dhcp-failover.md §10)
+    refused_after: float = 2.0
+    #: this server's outbound firewall blocks the failover connects: they fail at
+    #: once with WSAEACCES / SocketError.AccessDenied (windows-dhcp-failover.md §10)
+    outbound_blocked: bool = False
+    #: seconds Test-NetConnection waits for a partner that does not answer
+    #: (UNCONFIRMED: it has no timeout parameter; Windows' default connect
+    #: timeout with two SYN retransmissions is about 21 s)
+    silent_connect_after: float = 21.0
+    #: Get-DhcpServerInDC over a WinRM logon without credential delegation:
+    #: "list" (answers), "empty" (nothing, as a comparable AD query did in
+    #: Crypt32/PSPKI#12) or "error" (WIN32 5). Which Windows does is UNCONFIRMED.
+    in_dc_network_logon: str = "list"
     #: script name -> fault (see the module docstring)
     faults: dict[str, str] = field(default_factory=dict)
     #: every script text received, in order
@@ -255,6 +348,10 @@ class WindowsHost:
         if match is None or match.group("name") not in ("host", "dhcp", "firewall"):
             return _unknown_command(script)
         name = match.group("name")
+        if self.language_mode == "ConstrainedLanguage":
+            refused = language.refusals(script)
+            if refused:
+                return self._refused(refused[0])
         fault = self.faults.get(name, "")
         if fault == "hang":
             return CommandResult(hang=True)
@@ -263,7 +360,9 @@ class WindowsHost:
         if fault == "empty":
             return CommandResult(exit_code=1)
         if fault == "clixml-error":
-            return CommandResult(stderr=clixml_error("Access is denied. (0x80070005)"), exit_code=1)
+            return CommandResult(
+                stderr=clixml_error(f"{message(self.error_language, 'denied')} (0x80070005)"), exit_code=1
+            )
         if fault == "huge":
             return CommandResult(stdout=b'{"Script":"' + b"x" * (5 * 1024 * 1024) + b'"}', exit_code=0)
         if name == "firewall":
@@ -296,21 +395,53 @@ class WindowsHost:
     def _missing(self, cmdlet: str) -> bool:
         return cmdlet in self.missing_cmdlets or cmdlet in self.profile.missing_cmdlets
 
+    def _refused(self, refusal: language.Refusal) -> CommandResult:
+        """A script that uses what Constrained Language Mode refuses.
+
+        The scripts' own try/catch cannot recover: the old scripts built
+        their error records and their answer with the same refused
+        [pscustomobject] literal, so on Windows they ended exactly like
+        this, with the error record on stderr and nothing on stdout. (A
+        script that caught the refusal and went on is not modelled: every
+        refusal fails the whole script here, which errs on the strict side.)
+        """
+        key = {"create-com": "create", "define": "create"}.get(refusal.kind, refusal.kind)
+        text = message(self.error_language, key, refusal.type_name)
+        position = message(self.error_language, "position", refusal.line, refusal.column)
+        return CommandResult(
+            stderr=clixml_error(
+                f"{text}{position}",
+                f"{refusal.category}: (:) [], {refusal.exception_type}",
+                refusal.error_id,
+            ),
+            exit_code=1,
+        )
+
     def _section_error(self, cmdlet: str) -> dict[str, Any] | None:
-        if self._missing(cmdlet):
+        """The error record the scripts' SectionError writes when `cmdlet` fails here."""
+        if self._missing(cmdlet) or (cmdlet.startswith("Get-Dhcp") and not self.dhcp_installed):
             return {
-                "Error": f"The term '{cmdlet}' is not recognized as the name of a cmdlet, function, "
-                "script file, or operable program. Check the spelling of the name, or if a path was "
-                "included, verify that the path is correct and try again."
+                "Error": message(self.error_language, "not-found", cmdlet),
+                "Id": "CommandNotFoundException",
+                "Type": "CommandNotFoundException",
+                "HResult": COR_E_SYSTEM,
+                "Target": cmdlet,
             }
         if cmdlet in self.denied_cmdlets:
-            return {"Error": "Access is denied."}
-        if cmdlet.startswith("Get-Dhcp") and not self.dhcp_installed:
-            return {
-                "Error": f"The term '{cmdlet}' is not recognized as the name of a cmdlet, function, "
-                "script file, or operable program."
-            }
+            return self._denied(cmdlet)
         return None
+
+    def _denied(self, cmdlet: str) -> dict[str, Any]:
+        """Access denied as the DhcpServer module reports it: a CimException with the
+        id "WIN32 5,<cmdlet>" (windows-output-samples.md 11; the same id form for the
+        other CIM cmdlets is UNCONFIRMED)."""
+        return {
+            "Error": message(self.error_language, "denied"),
+            "Id": f"WIN32 5,{cmdlet}",
+            "Type": "CimException",
+            "HResult": COR_E_EXCEPTION,
+            "Target": "",
+        }
 
     def _array(self, items: list[Any]) -> Any:
         """A collection built by the script with @(): a list, except for quirky hosts."""
@@ -328,6 +459,7 @@ class WindowsHost:
         return {
             "Script": "",
             "PSVersion": self._ps_version(raw),
+            "LanguageMode": self.language_mode,
             "Os": self._os(raw),
             "Time": self._time(),
             "Service": self._service(raw),
@@ -357,25 +489,15 @@ class WindowsHost:
 
     def _time(self) -> dict[str, Any]:
         if self.w32tm_denied:
-            lines, code = w32tm.access_denied(self.w32tm_language)
-            return {
-                "Source": "\n".join(lines),
-                "SourceExit": code,
-                "Status": self._array(lines),
-                "StatusExit": code,
-            }
-        source, source_exit = w32tm.query_source(
+            lines, _code = w32tm.access_denied(self.w32tm_language)
+            return {"Source": "\n".join(lines), "Status": self._array(lines)}
+        source, _source_exit = w32tm.query_source(
             self.time_source, language=self.w32tm_language, running=self.w32time_running
         )
-        status, status_exit = w32tm.query_status(
+        status, _status_exit = w32tm.query_status(
             self.time_source, language=self.w32tm_language, running=self.w32time_running
         )
-        return {
-            "Source": "\n".join(source),
-            "SourceExit": source_exit,
-            "Status": self._array(status),
-            "StatusExit": status_exit,
-        }
+        return {"Source": "\n".join(source), "Status": self._array(status)}
 
     def _service(self, raw: bool) -> dict[str, Any]:
         if not self.dhcp_installed:
@@ -386,16 +508,16 @@ class WindowsHost:
         return {"Installed": True, "State": self.dhcp_state, "StartMode": self.dhcp_start_mode}
 
     def _failover_port(self, raw: bool) -> dict[str, Any]:
+        """The script's FailoverPort section: whether the value is set, its
+        registry type and the value as text (a REG_BINARY as its bytes)."""
         if self.failover_port_registry is None:
-            return {"Set": False, "Value": 0}
-        if raw:
-            return {
-                "DhcpFailoverPort": self.failover_port_registry,
-                "PSPath": "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet"
-                "\\Services\\DhcpServer\\Parameters",
-                "PSChildName": "Parameters",
-            }
-        return {"Set": True, "Value": self.failover_port_registry}
+            return {"Set": False, "Kind": "Other", "Value": ""}
+        port = self.failover_port_registry
+        if self.failover_port_kind == "Binary":
+            text = ",".join(str(b) for b in port.to_bytes(2, "little"))
+        else:
+            text = str(port)
+        return {"Set": True, "Kind": self.failover_port_kind, "Value": text}
 
     # -- the firewall script ------------------------------------------------------
 
@@ -516,6 +638,10 @@ class WindowsHost:
         return items
 
     def _in_dc(self, raw: bool) -> dict[str, Any]:
+        if self.in_dc_network_logon == "empty":
+            return {"Items": self._array([])}
+        if self.in_dc_network_logon == "error":
+            return self._denied("Get-DhcpServerInDC")
         listed = []
         if self.authorized and self.domain:
             listed.append((self.fqdn, self.address))
@@ -528,6 +654,7 @@ class WindowsHost:
     # -- the dhcp script --------------------------------------------------------
 
     def dhcp_answer(self, script: str) -> dict[str, Any]:
+        begun = time.monotonic()
         partners = _parameter(script, "Partners", r"[0-9.:,]*")
         timeout_ms = int(_parameter(script, "TimeoutMs", r"\d+") or "1000")
         # Connect-only runs leave the DHCP region out of the script.
@@ -537,20 +664,70 @@ class WindowsHost:
             address, _, port = pair.partition(":")
             targets.append((address, int(port)))
         raw = "raw" in self.effective_quirks
-        answer: dict[str, Any] = {"Script": "", "PSVersion": self._ps_version(raw)}
+        # The host script reports the PowerShell version and language mode;
+        # dhcp.ps1 leaves them out to keep room for partners on its command line.
+        answer: dict[str, Any] = {"Script": ""}
         if with_dhcp:
             answer["Scopes"] = self._section_error("Get-DhcpServerv4Scope") or self._scopes(raw)
             answer["Failover"] = self._section_error("Get-DhcpServerv4Failover") or self._failover(raw)
             answer["Setting"] = self._section_error("Get-DhcpServerSetting") or {
                 "ConflictDetectionAttempts": self.conflict_detection_attempts,
-                "IsAuthorized": self.authorized and self.domain is not None,
+                "IsAuthorized": (self.authorized if self.is_authorized is None else self.is_authorized)
+                and self.domain is not None,
                 "IsDomainJoined": self.domain is not None,
             }
         else:
             answer.update({"Scopes": None, "Failover": None, "Setting": None})
-        answer["Connect"] = self._array(self._connect(targets, timeout_ms / 1000))
+        answer["Connect"] = self._connects(script, targets, timeout_ms / 1000, begun)
         answer["TimeoutMs"] = timeout_ms
         return answer
+
+    def _connects(self, script: str, targets: list[tuple[str, int]], timeout: float, begun: float) -> Any:
+        """The Connect section, the way the script that was sent makes it in this language mode.
+
+        FullLanguage: TcpClient, all partners at once. ConstrainedLanguage:
+        Test-NetConnection, one partner after the other, where this release has
+        it (not Server 2012, windows-dhcp-failover.md §5.7); otherwise the
+        script's note that it could not test.
+        """
+        full = self.language_mode == "FullLanguage"
+        if full and "Net.Sockets.TcpClient" in script:
+            return self._array(self._connect(targets, timeout))
+        if (
+            not full
+            and "Test-NetConnection -ComputerName" in script
+            and not self._missing("Test-NetConnection")
+        ):
+            return self._array(self._test_net_connection(targets, timeout, begun))
+        return {"Error": "Test-NetConnection", "Id": "ConstrainedLanguageNoConnectTest"}
+
+    def _test_net_connection(
+        self, targets: list[tuple[str, int]], budget: float, begun: float
+    ) -> list[dict[str, Any]]:
+        """Test-NetConnection -InformationLevel Quiet per partner: True or False.
+
+        Each attempt is a real connect that waits for Windows' own connect
+        timeout (`silent_connect_after`); a refused one still takes
+        `refused_after`. The script starts no attempt once `budget` is over.
+        """
+        results = []
+        for address, port in targets:
+            started = time.monotonic()
+            result = "skipped"
+            if started - begun < budget:
+                outcome = _tcp_connect(self.address, address, port, self.silent_connect_after)
+                if outcome["Result"] == "ConnectionRefused":
+                    _sleep_until(started + self.refused_after)
+                result = "open" if outcome["Result"] == "open" and not self.outbound_blocked else "failed"
+            results.append(
+                {
+                    "Address": address,
+                    "Port": port,
+                    "Result": result,
+                    "Ms": int((time.monotonic() - started) * 1000),
+                }
+            )
+        return results
 
     def _scopes(self, raw: bool) -> Any:
         items = []
@@ -639,7 +816,21 @@ class WindowsHost:
         results: dict[int, dict[str, Any]] = {}
 
         def attempt(index: int, address: str, port: int) -> None:
-            results[index] = _tcp_connect(self.address, address, port, timeout)
+            started = time.monotonic()
+            if self.outbound_blocked:
+                # The local firewall refuses the connect before any packet leaves.
+                results[index] = {"Address": address, "Port": port, "Result": "AccessDenied"}
+                return
+            outcome = _tcp_connect(self.address, address, port, timeout)
+            if outcome["Result"] == "ConnectionRefused":
+                # Windows sends the SYN again after each reset and reports the
+                # refusal only after about 2 s; by then a shorter wait has ended.
+                if self.refused_after > timeout:
+                    _sleep_until(started + timeout)
+                    outcome = {"Address": address, "Port": port, "Result": "timeout"}
+                else:
+                    _sleep_until(started + self.refused_after)
+            results[index] = outcome
 
         threads = [
             threading.Thread(target=attempt, args=(i, a, p), daemon=True) for i, (a, p) in enumerate(targets)
@@ -647,10 +838,9 @@ class WindowsHost:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout + 1)
+            thread.join(timeout + self.refused_after + 1)
         return [
-            results.get(i, {"Address": a, "Port": p, "Result": "timeout", "Detail": ""})
-            for i, (a, p) in enumerate(targets)
+            results.get(i, {"Address": a, "Port": p, "Result": "timeout"}) for i, (a, p) in enumerate(targets)
         ]
 
     # -- the clock ---------------------------------------------------------------
@@ -743,9 +933,15 @@ def _timespan(seconds: int) -> dict[str, Any]:
     }
 
 
+def _sleep_until(moment: float) -> None:
+    delay = moment - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+
+
 def _tcp_connect(source: str, address: str, port: int, timeout: float) -> dict[str, Any]:
     """One real connect, worded like the script: open / .NET SocketError name / timeout."""
-    result: dict[str, Any] = {"Address": address, "Port": port, "Result": "error", "Detail": ""}
+    result: dict[str, Any] = {"Address": address, "Port": port, "Result": "error"}
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.settimeout(max(timeout, 0.001))
     try:
@@ -770,21 +966,34 @@ def _tcp_connect(source: str, address: str, port: int, timeout: float) -> dict[s
                 "A socket operation was attempted to an unreachable network",
             ),
         }
-        word, text = names.get(exc.errno or 0, ("SocketError", exc.strerror or str(exc)))
+        word, _text = names.get(exc.errno or 0, ("SocketError", exc.strerror or str(exc)))
         result["Result"] = word
-        result["Detail"] = f"{text} {address}:{port}"
     finally:
         sock.close()
     return result
 
 
-def clixml_error(message: str, category: str = "NotSpecified: (:) [], UnauthorizedAccessException") -> bytes:
-    """stderr as powershell.exe writes an error record when run through WinRM."""
-    text = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def clixml_error(
+    message: str,
+    category: str = "NotSpecified: (:) [], UnauthorizedAccessException",
+    error_id: str = "System.UnauthorizedAccessException",
+) -> bytes:
+    """stderr as powershell.exe writes an error record when run through WinRM.
+
+    The record's labels (CategoryInfo, FullyQualifiedErrorId) stay English on
+    every locale (windows-output-samples.md 24); characters outside ASCII are
+    written as _xHHHH_ escapes, as CLIXML does for the error stream.
+    """
+
+    def escape(text: str) -> str:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return "".join(ch if ord(ch) < 128 else f"_x{ord(ch):04X}_" for ch in text)
+
     return (
         '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
-        f'<S S="Error">{text}_x000D__x000A_</S>'
-        f'<S S="Error">    + CategoryInfo          : {category}_x000D__x000A_</S>'
+        f'<S S="Error">{escape(message)}_x000D__x000A_</S>'
+        f'<S S="Error">    + CategoryInfo          : {escape(category)}_x000D__x000A_</S>'
+        f'<S S="Error">    + FullyQualifiedErrorId : {escape(error_id)}_x000D__x000A_</S>'
         "</Objs>"
     ).encode()
 
@@ -808,4 +1017,4 @@ def _unknown_command(script: str) -> CommandResult:
         f"'{word}' is not recognized as the name of a cmdlet, function, script file, or operable program."
     )
     category = f"ObjectNotFound: ({word}:String) [], CommandNotFoundException"
-    return CommandResult(stderr=clixml_error(message, category), exit_code=1)
+    return CommandResult(stderr=clixml_error(message, category, "CommandNotFoundException"), exit_code=1)

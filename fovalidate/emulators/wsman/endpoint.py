@@ -25,9 +25,13 @@ balancer, a proxy, a captive portal, another service on the port):
 `fault="html"` (HTTP 200 with an HTML page), `fault="xml"` (HTTP 200 with
 XML that is not SOAP), `fault="empty"` (HTTP 200 with no body) and
 `fault="garbage"` (bytes that are not HTTP at all, then the connection is
-closed). A handler can make a command hang (every Receive
-then ends with the OperationTimeout fault), print garbage, or put CLIXML on
-stderr. `latency` adds a delay to every HTTP request. `idle_timeout` closes
+closed). Like WinRS, Command answers at once and the handler runs
+meanwhile: a Receive waits for it up to its OperationTimeout and then ends
+with the OperationTimeout fault, which the client answers with another
+Receive (so a script may run longer than the HTTP read timeout). A handler
+can make a command hang (every Receive then ends with that fault), print
+garbage, or put CLIXML on stderr. `latency` adds a delay to every HTTP
+request. `idle_timeout` closes
 kept-alive connections that stay idle (the client must then log on again);
 `require_terminate` refuses a new Command until the previous one got
 Signal(terminate) (MS-WSMV's rule, which Windows may not enforce).
@@ -128,10 +132,12 @@ def decode_command_line(line: str) -> str | None:
 
 @dataclass
 class _Command:
-    result: CommandResult
+    #: None while the handler still runs
+    result: CommandResult | None
     stdout_sent: int = 0
     stderr_sent: int = 0
     partial_given: bool = False
+    finished: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -339,17 +345,24 @@ class WsmanEndpoint(Peer):
         line = request.command or ""
         with self._lock:
             self.command_lines.append(line)
+        command = _Command(None)
         if len(line) > MAX_COMMAND_LINE:
-            result = CommandResult(stderr=COMMAND_LINE_TOO_LONG, exit_code=1)
+            command.result = CommandResult(stderr=COMMAND_LINE_TOO_LONG, exit_code=1)
+            command.finished.set()
         else:
             script = decode_command_line(line)
             if script is not None:
                 with self._lock:
                     self.scripts.append(script)
-            result = self._run_handler(script if script is not None else line)
+
+            def run(text: str = script if script is not None else line) -> None:
+                command.result = self._run_handler(text)
+                command.finished.set()
+
+            threading.Thread(target=run, name="emulated-command", daemon=True).start()
         command_id = str(uuid.uuid4()).upper()
         with self._lock:
-            shell.commands[command_id] = _Command(result)
+            shell.commands[command_id] = command
         return 200, soap.command_response(request, command_id)
 
     def _run_handler(self, text: str) -> CommandResult:
@@ -388,6 +401,10 @@ class WsmanEndpoint(Peer):
                 soap.CODE_BAD_REQUEST,
                 self.machine,
             )
+        # The command still runs: hold the Receive for its OperationTimeout,
+        # then answer with the fault, as Windows does.
+        if not command.finished.wait(request.operation_timeout or 20.0) or command.result is None:
+            return 500, soap.operation_timeout(request.message_id, self.machine)
         result = command.result
         if result.hang:
             if not command.partial_given and (result.stdout or result.stderr):

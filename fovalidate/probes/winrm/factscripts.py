@@ -77,15 +77,22 @@ def minify(text: str) -> str:
     their own (a test checks that no comment survives). Outside quoted
     strings, a few long names become their built-in aliases (`ALIASES`) and
     spaces next to `= { } ( ) ; | ,` go, where PowerShell does not need them.
+    A line break right after `{` or right before `}` goes too (`{`, `}` at a
+    line's end or start cannot be inside a string: the scripts have no
+    here-strings, so every string ends on its own line).
     """
     text = _BLOCK_COMMENT.sub("", text)
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         code = "".join(piece if quoted else _shorten(piece) for quoted, piece in _split_strings(stripped))
-        lines.append(_squeeze(code))
+        code = _squeeze(code)
+        if lines and (lines[-1].endswith("{") or code.startswith("}")):
+            lines[-1] += code
+        else:
+            lines.append(code)
     return "\n".join(lines) + "\n"
 
 
@@ -96,6 +103,7 @@ ALIASES = {
     "Where-Object": "?",
     "Select-Object": "select",
     "-ErrorAction SilentlyContinue": "-EA 0",
+    "-WarningAction SilentlyContinue": "-WA 0",
 }
 _ALIAS_PATTERN = re.compile(
     "|".join(rf"(?<![\w-]){re.escape(long)}(?![\w-])" for long in sorted(ALIASES, key=len, reverse=True))
@@ -233,13 +241,31 @@ def host_script() -> FactScript:
     return render("host")
 
 
+#: The dhcp script's connect regions: .NET TcpClient (FullLanguage mode only)
+#: and Test-NetConnection (the fallback in Constrained Language Mode). Only
+#: one of them is sent, which keeps the script within the command line.
+TCPCLIENT_REGIONS = ("tcpclient-start", "tcpclient-collect")
+TEST_NETCONNECTION_REGION = "test-netconnection"
+
+
 def dhcp_script(
-    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]], timeout: float, *, with_dhcp: bool = True
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
+    timeout: float,
+    *,
+    with_dhcp: bool = True,
+    constrained: bool | None = False,
 ) -> FactScript:
+    """The dhcp script for `partners`; `constrained`: the host runs PowerShell
+    in ConstrainedLanguage mode, so the connects use Test-NetConnection.
+    None: the mode is not known when the script is written (the collector),
+    so both ways go in and the script picks one by the mode it runs in."""
+    without: tuple[str, ...] = () if with_dhcp else ("dhcp-config",)
+    if constrained is not None:
+        without += TCPCLIENT_REGIONS if constrained else (TEST_NETCONNECTION_REGION,)
     return render(
         "dhcp",
         {"PARTNERS": partner_list(partners), "TIMEOUT_MS": timeout_milliseconds(timeout)},
-        without=() if with_dhcp else ("dhcp-config",),
+        without=without,
     )
 
 
@@ -275,6 +301,7 @@ def fact_scripts(
     connect_timeout: float,
     *,
     own_ports: Iterable[int] = (),
+    constrained: bool | None = False,
 ) -> tuple[FactScript, ...]:
     """Every script of the full fact set, in sending order.
 
@@ -283,28 +310,58 @@ def fact_scripts(
     of it for the rest of its partners (each run connects to its own share,
     all within one timeout), sent before the firewall script. The firewall
     script looks at 647, `own_ports` (the server's own failover port) and
-    the partners' ports.
+    the partners' ports. `constrained`: the dhcp runs for a host in
+    ConstrainedLanguage mode, or (None) for either mode (see `dhcp_script`).
     """
-    pending = list(dict.fromkeys((str(ipaddress.IPv4Address(str(a))), int(p)) for a, p in partners))
+    pending = _unique_partners(partners)
     ports = [*own_ports, *(port for _, port in pending)]
-    scripts = [host_script()]
+    return (
+        host_script(),
+        *dhcp_scripts(pending, connect_timeout, constrained=constrained),
+        firewall_script(ports),
+    )
+
+
+def _unique_partners(partners: Iterable[tuple[ipaddress.IPv4Address | str, int]]) -> list[tuple[str, int]]:
+    return list(dict.fromkeys((str(ipaddress.IPv4Address(str(a))), int(p)) for a, p in partners))
+
+
+def dhcp_scripts(
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
+    connect_timeout: float,
+    *,
+    constrained: bool | None = False,
+) -> tuple[FactScript, ...]:
+    """The dhcp script run(s) of a full fact set (see `fact_scripts`).
+
+    With `constrained` None (the collector, which runs the scripts in the
+    server's own PowerShell rather than on a command line) one run connects
+    to every partner: there is no command line to fit.
+    """
+    pending = _unique_partners(partners)
+    if constrained is None:
+        return (dhcp_script(pending, connect_timeout, constrained=None),)
+    scripts = []
     with_dhcp = True
     while True:
-        count = _fitting(pending, connect_timeout, with_dhcp)
-        scripts.append(dhcp_script(pending[:count], connect_timeout, with_dhcp=with_dhcp))
+        count = _fitting(pending, connect_timeout, with_dhcp, constrained)
+        scripts.append(
+            dhcp_script(pending[:count], connect_timeout, with_dhcp=with_dhcp, constrained=constrained)
+        )
         pending = pending[count:]
         with_dhcp = False
         if not pending:
-            scripts.append(firewall_script(ports))
             return tuple(scripts)
 
 
-def _fitting(partners: list[tuple[str, int]], timeout: float, with_dhcp: bool) -> int:
+def _fitting(
+    partners: list[tuple[str, int]], timeout: float, with_dhcp: bool, constrained: bool | None
+) -> int:
     """How many of `partners` fit into one dhcp script (at least one)."""
     count = len(partners)
-    while count > 1 and command_line_length(dhcp_script(partners[:count], timeout, with_dhcp=with_dhcp)) > (
-        MAX_COMMAND_LINE
-    ):
+    while count > 1 and command_line_length(
+        dhcp_script(partners[:count], timeout, with_dhcp=with_dhcp, constrained=constrained)
+    ) > (MAX_COMMAND_LINE):
         count -= 1
     return count
 

@@ -16,6 +16,7 @@ Two layers:
 
 from __future__ import annotations
 
+import functools
 import html
 import ipaddress
 import json
@@ -48,6 +49,7 @@ from fovalidate.facts.windows import (
 )
 from fovalidate.probes.interface import Cause, FactError
 from fovalidate.probes.winrm import shapes
+from fovalidate.probes.winrm.errors import ErrorRecord, diagnose
 from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, FactScript, firewall_ports
 from fovalidate.secrets import clip, redact
 
@@ -142,12 +144,25 @@ def decode_answer(script: FactScript, stdout: bytes, stderr: bytes, exit_code: i
             )
         )
     if not stdout.strip():
-        reason = errors[0] if errors else f"exit code {exit_code}"
+        if errors:
+            # The script failed as a whole: its error record says why, in
+            # fields that are not translated (errors.py).
+            diagnosis = diagnose(
+                ErrorRecord.from_text(errors[0]), host=host, what=f"what the {script.name} script reads"
+            )
+            cause, fix = diagnosis.cause, diagnosis.fix
+            reason = errors[0]
+            if diagnosis.cause != Cause.UNEXPECTED:
+                reason = f"{diagnosis.detail}: {errors[0]}"
+        else:
+            cause, fix, reason = Cause.BAD_OUTPUT, "", f"exit code {exit_code}"
+        if cause == Cause.UNEXPECTED:
+            cause = Cause.BAD_OUTPUT
         raise BadAnswer(
             FactError(
-                _cause_of(reason),
-                f"the {script.name} script on {host} printed nothing ({reason})",
-                _fix_for(reason) or "run the script by hand on the server (see `fovalidate explain`)",
+                cause,
+                f"the {script.name} script on {host} printed nothing ({clip(reason, 600, more='')})",
+                fix or "run the script by hand on the server (see `fovalidate explain`)",
                 excerpt=excerpt(errors[0] if errors else stderr),
             )
         )
@@ -209,53 +224,27 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
-_ACCESS_DENIED = re.compile(r"access (is )?denied|0x80070005|permission", re.IGNORECASE)
-_NOT_RECOGNIZED = re.compile(
-    r"not recognized as the name of a cmdlet|CommandNotFoundException", re.IGNORECASE
-)
-
-
-def _cause_of(message: str) -> str:
-    if _ACCESS_DENIED.search(message):
-        return Cause.ACCESS_DENIED
-    return Cause.BAD_OUTPUT
-
-
-def _fix_for(message: str) -> str:
-    if _ACCESS_DENIED.search(message):
-        return (
-            "add the fovalidate account to the server's DHCP Administrators or Administrators group "
-            "(whether DHCP Users is enough is unconfirmed)"
-        )
-    if _NOT_RECOGNIZED.search(message):
-        return (
-            "the cmdlet is missing on this server: install the DHCP Server role's PowerShell module "
-            "(Install-WindowsFeature RSAT-DHCP) or update Windows"
-        )
-    return ""
-
-
 # --------------------------------------------------------------------------- sections
 
 
-def _section_error(section: str, message: str) -> SectionError:
-    text = clip(" ".join(message.split()), 300, more="")
-    return SectionError(
-        section,
-        f"PowerShell error: {text}",
-        Cause.ACCESS_DENIED if _ACCESS_DENIED.search(text) else Cause.UNEXPECTED,
-        _fix_for(text),
-    )
+def section_error(section: str, raw: Any, host: str) -> SectionError:
+    """The SectionError for a section the script answered with its error record.
+
+    The cause comes from the record's untranslated fields (errors.py); the
+    server's own, possibly translated, message is kept in the detail.
+    """
+    diagnosis = diagnose(ErrorRecord.from_section(raw), host=host, what=f"the {section}")
+    return SectionError(section, diagnosis.detail, diagnosis.cause, diagnosis.fix)
 
 
-def _read(section: str, raw: Any, reader: Callable[[Any], Any]) -> Any:
+def _read(section: str, raw: Any, reader: Callable[[Any], Any], host: str = "the server") -> Any:
     """Run a section reader; its own Error field, a missing value, or an
     unreadable value all become a SectionError."""
     if raw is None:
         return SectionError(section, "the script did not report it", Cause.BAD_OUTPUT)
     error = shapes.field(raw, "Error") if isinstance(shapes.unwrap(raw), dict) else None
     if error:
-        return _section_error(section, shapes.as_text(error))
+        return section_error(section, raw, host)
     try:
         return reader(raw)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -415,13 +404,35 @@ def read_service(raw: Any) -> DhcpService:
 
 
 def read_failover_port(raw: Any) -> FailoverPortSetting:
+    """DhcpFailoverPort: {"Set": true, "Kind": "DWord", "Value": "1647"}.
+
+    A REG_BINARY value arrives as its bytes ("111,6") and is read as a
+    little-endian number, the way Windows stores numbers; a value that is
+    not a port is kept as text (`raw`) with no port (`value` None).
+    """
     present = shapes.as_bool(shapes.field(raw, "Set"))
-    value = shapes.as_int(shapes.first_field(raw, "Value", "DhcpFailoverPort"))
-    if present is False or not value:
+    kind = shapes.as_text(shapes.field(raw, "Kind")).strip()
+    field_value = shapes.first_field(raw, "Value", "DhcpFailoverPort")
+    text = shapes.as_text(field_value).strip()
+    if present is False or (present is None and not text):
         return FailoverPortSetting(None)
-    if not 1 <= value <= 65535:
-        raise ValueError(f"DhcpFailoverPort {value} is not a TCP port")
-    return FailoverPortSetting(value)
+    value: int | None
+    if kind == "Binary" or isinstance(shapes.unwrap(field_value), list):
+        numbers = [shapes.as_int(part) for part in re.split(r"[,\s]+", text) if part]
+        if numbers and all(n is not None and 0 <= n <= 255 for n in numbers) and len(numbers) <= 4:
+            value = int.from_bytes(bytes(n for n in numbers if n is not None), "little")
+        else:
+            value = None
+        kind = kind or "Binary"
+    else:
+        value = shapes.as_int(field_value)
+    if value is not None and not 1 <= value <= 65535:
+        value = None
+    if value is None and not text and present is None:
+        return FailoverPortSetting(None)
+    if value is None and not kind:
+        raise ValueError(f"DhcpFailoverPort {text!r} is not a TCP port")
+    return FailoverPortSetting(value, kind=kind, raw=text)
 
 
 RULE_ENABLED: dict[int, bool | None] = {1: True, 2: False}
@@ -685,10 +696,17 @@ CONNECT_RESULTS = {
     "hostdown": "unreachable",
     "networkdown": "unreachable",
     "unreachable": "unreachable",
+    # WSAEACCES: this server's own outbound firewall refused the connect at
+    # once (windows-dhcp-failover.md §10).
+    "accessdenied": "denied",
+    # Test-NetConnection (Constrained Language Mode) says only True or False.
+    "failed": "failed",
+    "false": "failed",
+    "skipped": "skipped",
 }
 
 
-def read_connects(raw: Any) -> tuple[PartnerConnect, ...]:
+def read_connects(raw: Any, timeout_ms: int | None = None) -> tuple[PartnerConnect, ...]:
     connects = []
     for item in shapes.as_list(raw):
         address = shapes.as_ip(shapes.first_field(item, "Address", "RemoteAddress", "ComputerName"))
@@ -703,6 +721,8 @@ def read_connects(raw: Any) -> tuple[PartnerConnect, ...]:
                 result=CONNECT_RESULTS.get(word.lower(), "error"),
                 detail=shapes.as_text(shapes.field(item, "Detail")).strip(),
                 raw=word,
+                timeout_ms=timeout_ms,
+                elapsed_ms=shapes.as_int(shapes.field(item, "Ms")),
             )
         )
     return tuple(connects)
@@ -754,14 +774,14 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
             return SectionError(section, "the host script was not run", Cause.INTERRUPTED)
         if host_answer.error is not None:
             return _failed(section, host_answer.error)
-        return _read(section, shapes.field(host_answer.data, key), reader)
+        return _read(section, shapes.field(host_answer.data, key), reader, host)
 
     def from_dhcp(section: str, key: str, reader: Callable[[Any], Any]) -> Any:
         if full_dhcp is None:
             return SectionError(section, "the dhcp script was not run", Cause.INTERRUPTED)
         if full_dhcp.error is not None:
             return _failed(section, full_dhcp.error)
-        return _read(section, shapes.field(full_dhcp.data, key), reader)
+        return _read(section, shapes.field(full_dhcp.data, key), reader, host)
 
     firewall_answer = next((a for a in answers if a.script.name == "firewall"), None)
 
@@ -773,7 +793,7 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
             return SectionError(section, "the firewall script was not run", Cause.INTERRUPTED)
         if firewall_answer.error is not None:
             return _failed(section, firewall_answer.error)
-        return _read(section, shapes.field(firewall_answer.data, key), reader)
+        return _read(section, shapes.field(firewall_answer.data, key), reader, host)
 
     scanned = firewall_ports(firewall_answer.script) if firewall_answer is not None else ()
     powershell = shapes.field(host_answer.data, "PSVersion") if host_answer and host_answer.data else None
@@ -785,7 +805,13 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
         if answer.error is not None:
             connect_error = connect_error or _failed("partner connects", answer.error)
             continue
-        value = _read("partner connects", shapes.field(answer.data, "Connect", []), read_connects)
+        timeout_ms = shapes.as_int(shapes.field(answer.data, "TimeoutMs"))
+        value = _read(
+            "partner connects",
+            shapes.field(answer.data, "Connect", []),
+            functools.partial(read_connects, timeout_ms=timeout_ms),
+            host,
+        )
         if isinstance(value, SectionError):
             connect_error = connect_error or value
         else:
@@ -824,4 +850,14 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
         local_addresses=from_firewall("local IPv4 addresses", "Addresses", read_local_addresses),
         requests=requests,
         scripts_run=tuple(answer.script.marker for answer in answers),
+        language_mode=language_mode(answers),
     )
+
+
+def language_mode(answers: Sequence[Answer]) -> str:
+    """The PowerShell language mode the scripts reported ("" when none did)."""
+    for answer in answers:
+        mode = shapes.as_text(shapes.field(answer.data, "LanguageMode")).strip() if answer.data else ""
+        if mode:
+            return mode
+    return ""

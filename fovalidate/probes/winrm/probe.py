@@ -21,8 +21,8 @@ from fovalidate.facts.windows import WindowsFacts
 from fovalidate.findings import Status
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
-from fovalidate.probes.winrm.factscripts import ScriptParameterError, fact_scripts
-from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer
+from fovalidate.probes.winrm.factscripts import ScriptParameterError, dhcp_scripts, fact_scripts
+from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer, language_mode
 
 if TYPE_CHECKING:
     import ipaddress
@@ -70,13 +70,23 @@ def _partner_index(inventory: LoadedInventory) -> dict[str, list[tuple[ipaddress
     return index
 
 
-def connect_timeout(context: ProbeContext) -> float:
+def partner_timeout(server: Server) -> float:
     """How long the server waits for each partner's TCP handshake.
 
-    The run's --timeout, at least 1 s: Windows retries a SYN that got a reset
-    before it reports "refused", which takes about a second.
+    The inventory's `partner_connect_timeout` (default 5 s), independent of
+    --timeout: Windows sends the SYN again after each reset and reports
+    "refused" only after about 2 s (windows-dhcp-failover.md §10), so a
+    shorter wait turns "nothing listens" into "timed out".
     """
-    return max(1.0, float(context.timeout))
+    return float(server.partner_connect_timeout)
+
+
+#: Extra time for the dhcp script(s) of a server in Constrained Language Mode.
+#: There Test-NetConnection replaces TcpClient: it has no timeout of its own
+#: and waits for Windows' connect timeout (about 21 s, UNCONFIRMED) plus a
+#: ping; the script starts no new attempt after the partner timeout, so one
+#: attempt can overrun it by this much.
+CONSTRAINED_CONNECT_ALLOWANCE = 30.0
 
 
 class WinRMProbe(Probe[Server, WindowsFacts]):
@@ -98,17 +108,21 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         resolve_password(subject, context.credentials)
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
-        scripts = len(fact_scripts(partners_of(subject, context.inventory), connect_timeout(context)))
+        planned = fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject))
+        scripts = len(planned)
         settings = subject.winrm
-        per_script = max(float(context.timeout), float(settings.operation_timeout)) + connect_timeout(context)
-        return per_script * (scripts + 1) + float(settings.read_timeout) + 10
+        per_script = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(subject)
+        # The server's language mode is known only once it answered: allow for
+        # Constrained Language Mode's slower connects in every dhcp script.
+        allowance = CONSTRAINED_CONNECT_ALLOWANCE * sum(script.name == "dhcp" for script in planned)
+        return per_script * (scripts + 1) + allowance + float(settings.read_timeout) + 10
 
     def round_trips(self, subject: Server, context: ProbeContext) -> int:
         """Ordering hint for the runner: logon, shell create and delete, then
         a command and its output per script (bench/winrm.py counts 6-8)."""
         if not subject.winrm.enabled:
             return 0
-        return 3 + 2 * len(fact_scripts(partners_of(subject, context.inventory), connect_timeout(context)))
+        return 3 + 2 * len(fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject)))
 
     def gather(self, subject: Server, context: ProbeContext) -> WindowsFacts:
         settings = subject.winrm
@@ -124,12 +138,9 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         from fovalidate.probes.winrm.transport import WinRMSession, resolve_password
 
         password = resolve_password(subject, context.credentials)
+        partners = partners_of(subject, context.inventory)
         try:
-            scripts = fact_scripts(
-                partners_of(subject, context.inventory),
-                connect_timeout(context),
-                own_ports=(subject.failover_port,),
-            )
+            scripts = fact_scripts(partners, partner_timeout(subject), own_ports=(subject.failover_port,))
         except ScriptParameterError as exc:
             raise ProbeFailed(
                 FactError(
@@ -140,8 +151,8 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         answers: list[Answer] = []
         # The dhcp script itself waits up to the connect timeout for silent
         # partners, so each script gets that much on top of the usual limit.
-        script_timeout = max(float(context.timeout), float(settings.operation_timeout)) + connect_timeout(
-            context
+        script_timeout = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(
+            subject
         )
         session = WinRMSession(
             subject, password=password, timeout=context.timeout, script_timeout=script_timeout
@@ -149,9 +160,19 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         try:
             context.progress(subject.name, "WinRM: connecting")
             session.open()
-            for script in scripts:
+            index = 0
+            while index < len(scripts):
+                script = scripts[index]
+                index += 1
                 if context.cancelled.is_set():
                     break
+                if script.name == "dhcp" and index == 2 and language_mode(answers) == "ConstrainedLanguage":
+                    # The host script found Constrained Language Mode: send the
+                    # dhcp script(s) that test the connects with Test-NetConnection.
+                    constrained = dhcp_scripts(partners, partner_timeout(subject), constrained=True)
+                    scripts = (scripts[0], *constrained, *(s for s in scripts[1:] if s.name != "dhcp"))
+                    script = scripts[1]
+                    session.script_timeout = script_timeout + CONSTRAINED_CONNECT_ALLOWANCE
                 context.progress(subject.name, f"WinRM: {script.name} facts")
                 try:
                     output = session.run_script(script.text, name=script.name)

@@ -96,6 +96,7 @@ STATIC_MEMBERS = frozenset(
         ("math", "round"),
         ("math", "abs"),
         ("regex", "replace"),
+        ("regex", "matches"),
         ("diagnostics.process", "getcurrentprocess"),
     }
 )
@@ -110,6 +111,7 @@ INSTANCE_METHODS = frozenset(
         "close",
         "dispose",
         "split",
+        "replace",
         "trim",
         "trimend",
         "tolower",
@@ -123,7 +125,19 @@ INSTANCE_METHODS = frozenset(
 )
 
 CAST_TYPES = frozenset(
-    {"string", "int", "long", "bool", "double", "char", "pscustomobject", "datetime", "regex", "array"}
+    {
+        "string",
+        "int",
+        "long",
+        "bool",
+        "double",
+        "char",
+        "byte",
+        "pscustomobject",
+        "datetime",
+        "regex",
+        "array",
+    }
 )
 
 

@@ -7,8 +7,14 @@
 # otherwise write enums as integers, DateTime as "\/Date(ms)\/" and nested
 # objects as strings. Collections are wrapped in @() so that a single result
 # stays an array. Each section has its own try/catch: a cmdlet that is missing
-# on an older Windows gives that section an Error string and the other
+# on an older Windows gives that section an error record and the other
 # sections still answer.
+#
+# Constrained Language Mode (AppLocker or WDAC enforced): the script must run
+# there too. So objects are plain hashtables (a [pscustomobject] literal is a
+# conversion that mode refuses), values are read as properties and cast to
+# core types, and the only .NET calls are on core types ([DateTime],
+# [regex], [string]). See docs/windows.md.
 #
 # fovalidate strips these comment lines and the indentation before sending
 # the script (the encoded command line must stay under 8,191 characters).
@@ -18,12 +24,24 @@ $ProgressPreference = 'SilentlyContinue'
 # records; lookups where "not found" is normal say SilentlyContinue.
 $ErrorActionPreference = 'Stop'
 $Script = 'fovalidate-host/1'
-# A section that failed answers with its error message instead of its facts.
-function SectionError($record) { [pscustomobject]@{ Error = [string]$record.Exception.Message } }
+# A section that failed answers with its error record instead of its facts.
+# The message is in the server's language; fovalidate decides the cause from
+# the parts that are never translated: the FullyQualifiedErrorId, the
+# exception's type name (CategoryInfo.Reason), its HRESULT and
+# the target (the command name of a CommandNotFoundException).
+function SectionError($e) {
+    @{
+        Error = [string]$e.Exception.Message
+        Id = [string]$e.FullyQualifiedErrorId
+        Type = [string]$e.CategoryInfo.Reason
+        HResult = [int]$e.Exception.HResult
+        Target = [string]$e.TargetObject
+    }
+}
 try {
     $w = Get-CimInstance Win32_OperatingSystem
     $cs = Get-CimInstance Win32_ComputerSystem
-    $Os = [pscustomobject]@{
+    $Os = @{
         Caption = [string]$w.Caption
         Version = [string]$w.Version
         Build = [string]$w.BuildNumber
@@ -37,15 +55,13 @@ try {
 }
 try {
     # w32tm prints localised text; fovalidate parses it by line position and
-    # shape, so the raw lines are passed on unchanged.
+    # shape, so the raw lines are passed on unchanged. (Its exit code adds
+    # nothing: an error line carries the HRESULT.)
     $source = @(w32tm /query /source)
-    $sourceExit = $LASTEXITCODE
     $status = @(w32tm /query /status)
-    $Time = [pscustomobject]@{
+    $Time = @{
         Source = [string]($source -join "`n")
-        SourceExit = [int]$sourceExit
         Status = @($status | ForEach-Object { [string]$_ })
-        StatusExit = [int]$LASTEXITCODE
     }
 } catch {
     $Time = SectionError $_
@@ -55,7 +71,7 @@ try {
     # every version (Get-Service has no StartType before .NET 4.6.1).
     # No such service: the DHCP Server role is not installed.
     $svc = Get-CimInstance Win32_Service -Filter "Name='DHCPServer'"
-    $Service = [pscustomobject]@{
+    $Service = @{
         Installed = [bool]$svc
         State = [string]$svc.State
         StartMode = [string]$svc.StartMode
@@ -65,14 +81,23 @@ try {
 }
 try {
     $key = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\DhcpServer\Parameters' -Name DhcpFailoverPort -ErrorAction SilentlyContinue
-    $Port = [pscustomobject]@{ Set = [bool]$key; Value = [int]$key.DhcpFailoverPort }
+    $v = $key.DhcpFailoverPort
+    # The registry type, from the value's .NET type (RegistryKey.GetValueKind
+    # is a method call that Constrained Language Mode refuses): Int32 is
+    # REG_DWORD, byte[] REG_BINARY, string REG_SZ or REG_EXPAND_SZ; anything
+    # else (REG_QWORD, REG_MULTI_SZ) is "Other".
+    $kind = 'Other'
+    if ($v -is [int]) { $kind = 'DWord' }
+    if ($v -is [byte[]]) { $kind = 'Binary' }
+    if ($v -is [string]) { $kind = 'String' }
+    $Port = @{ Set = [bool]$key; Kind = $kind; Value = [string]($v -join ',') }
 } catch {
     $Port = SectionError $_
 }
 try {
-    $InDC = [pscustomobject]@{
+    $InDC = @{
         Items = @(Get-DhcpServerInDC | ForEach-Object {
-            [pscustomobject]@{ DnsName = [string]$_.DnsName; IPAddress = [string]$_.IPAddress }
+            @{ DnsName = [string]$_.DnsName; IPAddress = [string]$_.IPAddress }
         })
     }
 } catch {
@@ -82,11 +107,12 @@ try {
 # time between this reading and the answer's arrival is short. ProcessMs (how
 # long this process has run) lets fovalidate tighten the other end: the
 # reading cannot be earlier than the command's sending plus ProcessMs.
-$started = [Diagnostics.Process]::GetCurrentProcess().StartTime.ToUniversalTime()
+$started = (Get-Process -Id $PID).StartTime.ToUniversalTime()
 $now = [DateTime]::UtcNow
-$answer = [pscustomobject]@{
+$answer = @{
     Script = $Script
     PSVersion = [string]$PSVersionTable.PSVersion
+    LanguageMode = [string]$ExecutionContext.SessionState.LanguageMode
     Os = $Os
     Time = $Time
     Service = $Service
@@ -97,5 +123,10 @@ $answer = [pscustomobject]@{
 }
 $json = $answer | ConvertTo-Json -Depth 5 -Compress
 # Escape everything outside printable ASCII, so that the answer reads the same
-# whatever code page the WinRM shell uses.
-[regex]::Replace($json, '[^\x20-\x7e]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+# whatever code page the WinRM shell uses. (Not [regex]::Replace with a
+# script block: that converts the block to a delegate, which Constrained
+# Language Mode may refuse.)
+foreach ($c in @([regex]::Matches($json, '[^\x20-\x7e]') | ForEach-Object { $_.Value })) {
+    $json = $json.Replace($c, ('\u{0:x4}' -f [int][char]$c))
+}
+$json
