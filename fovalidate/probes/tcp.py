@@ -9,8 +9,9 @@ import time
 from fovalidate.facts import FAILOVER_PORT
 from fovalidate.facts.network import PortProbeResult, PortState
 from fovalidate.inventory.model import Server
-from fovalidate.probes.interface import Probe, ProbeContext
+from fovalidate.probes.interface import Probe, ProbeContext, ProbeFailed
 from fovalidate.probes.oserrors import classify
+from fovalidate.probes.platform import not_windows
 
 
 def connect(address: str, port: int, timeout: float) -> PortProbeResult:
@@ -42,5 +43,7 @@ class FailoverPortProbe(Probe[Server, PortProbeResult]):
     description = "TCP connect from this machine to each server's failover port"
 
     def gather(self, subject: Server, context: ProbeContext) -> PortProbeResult:
+        if subject.platform != "windows":
+            raise ProbeFailed(not_windows(subject))
         context.progress(subject.name, f"TCP {subject.failover_port}")
         return connect(str(subject.address), subject.failover_port, context.timeout)
