@@ -84,6 +84,8 @@ class PairSpec:
     faults: frozenset[str] = frozenset()
     #: seconds server2's clock runs ahead (libfaketime), 0 for none
     server2_clock_ahead: int = 0
+    #: basic-auth credentials on the peer entries (Kea 2.2 sends them; config-get shows them in clear)
+    peer_password: str | None = None
 
 
 def _peer_url(address: str, port: int) -> str:
@@ -100,6 +102,9 @@ def dhcp4_config(spec: PairSpec, index: int, workdir: Path) -> dict[str, Any]:
         {"name": "server1", "url": _peer_url(spec.addresses[0], spec.port), "role": "primary"},
         {"name": "server2", "url": _peer_url(spec.addresses[1], spec.port), "role": second_role},
     ]
+    if spec.peer_password:
+        for peer in peers:
+            peer.update({"basic-auth-user": "kea-ha", "basic-auth-password": spec.peer_password})
     ha: dict[str, Any] = {
         "this-server-name": own,
         "mode": spec.mode,
