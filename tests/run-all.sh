@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # dnsmasq-base is the program alone (no service to start); the tests run their own instances.
-APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc)
+# kea-dhcp4-server and kea-ctrl-agent: the tests start real Kea HA pairs on loopback (tests/kea).
+APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc
+    kea-dhcp4-server kea-ctrl-agent)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
@@ -20,7 +22,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
-        # Keep apt from starting chronyd (it would discipline the host clock) or dnsmasq (port 53):
+        # Keep apt from starting chronyd (it would discipline the host clock), dnsmasq (port 53) or Kea:
         # invoke-rc.d and deb-systemd-invoke ask policy-rc.d, and exit code 101 means "do not start".
         # The trap removes it again even when apt fails half-way.
         created_policy=0
