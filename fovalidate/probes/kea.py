@@ -51,6 +51,10 @@ class KeaProbe(Probe[Server, KeaFacts]):
     produces = KEA
     description = "Read-only Kea API commands (or the config file) on each Kea server"
 
+    def deadline(self, subject: Server, context: ProbeContext) -> float:
+        # Up to six commands one after another, then a connect (and handshake) per peer URL.
+        return context.timeout * 12 + 10
+
     def round_trips(self, subject: Server, context: ProbeContext) -> int:
         return 7 if subject.kea is not None and subject.kea.url else 0
 
