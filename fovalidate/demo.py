@@ -54,6 +54,10 @@ The scenario is a small estate with some typical mistakes:
   10.10.0.0/24 to both HQ servers (PASS) but 10.20.0.0/24 to dhcp1 only
   (FAIL, with the line to add); dist-a and dist-b, an HSRP pair, both relay
   10.30.0.0/24 (duplicate relaying: WARN).
+- kea-pair (only when Kea is installed: Debian kea-dhcp4-server): two real
+  kea-dhcp4 processes on 127.77.0.81/.82 with the HA hook, whose roles are
+  reversed on kea-b (kea.pair FAIL: split brain, which Kea itself does not
+  report). Without Kea the demo says so and shows the Windows estate alone.
 
 Every emulated server listens for failover on a high loopback port (no root
 needed) and says so in its DhcpFailoverPort registry value, so
@@ -371,6 +375,9 @@ class DemoEstate:
         self.password = password or secrets.token_urlsafe(18)
         self.windows: dict[str, WindowsHost] = {}
         self._ca: TestCA | None = None
+        #: The real Kea pair (None when Kea is not installed) and a line saying which it is.
+        self.kea: Any = None
+        self.kea_note = ""
 
     def __enter__(self) -> DemoEstate:
         return self
@@ -381,6 +388,9 @@ class DemoEstate:
         with ThreadPoolExecutor(max_workers=max(1, len(self.peers))) as pool:
             list(pool.map(lambda peer: peer.stop(), reversed(self.peers)))
         self.peers.clear()
+        if self.kea is not None:
+            self.kea.stop()
+            self.kea = None
 
     def _start(self, peer: Peer) -> Any:
         peer.start()
@@ -388,6 +398,7 @@ class DemoEstate:
         return peer
 
     def start(self) -> Path:
+        kea_servers, kea_relationships = self._start_kea()  # first: it converges while the rest starts
         self.dns = self._start(DnsServer(f"{DEMO_NET}.53", zone=DEMO_ZONE))
         servers = []
         for spec in SERVERS:
@@ -434,10 +445,12 @@ class DemoEstate:
                 "ntp": {"samples": 3},
             },
             "thresholds": {"time_skew_warn": "10s", "time_skew_fail": "60s"},
-            "servers": servers,
-            "relationships": list(RELATIONSHIPS),
+            "servers": servers + kea_servers,
+            "relationships": list(RELATIONSHIPS) + kea_relationships,
             "relays": self._write_router_configs(),
         }
+        if self.kea is not None:  # the state check reads the settled pair (about 5 s after start)
+            self.kea.wait_for_states(["hot-standby"], timeout=10)
         path = self.folder / "demo-inventory.yaml"
         header = (
             "# Written by `fovalidate demo`: every address below is an emulated peer on loopback.\n"
@@ -462,6 +475,36 @@ class DemoEstate:
         (self.folder / ANSWERS).mkdir(exist_ok=True)
         for spec in collected:
             write_answer_file(collector, self.windows[spec.name], self.folder / ANSWERS)
+
+    def _start_kea(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A real Kea HA pair with reversed roles planted, when Kea is installed here."""
+        from fovalidate.kea.lab import PairSpec, kea_available, start_pair
+
+        problem = kea_available()
+        if problem is not None:
+            self.kea_note = f"no Kea pair: {problem}; showing the Windows estate alone"
+            return [], []
+        addresses = (f"{DEMO_NET}.81", f"{DEMO_NET}.82")
+        try:
+            self.kea = start_pair(
+                PairSpec(addresses=addresses, faults=frozenset({"reversed-roles"})), self.folder / "kea"
+            )
+        except RuntimeError as exc:
+            self.kea_note = f"no Kea pair: it did not start ({str(exc).splitlines()[0]})"
+            return [], []
+        self.kea_note = f"a real Kea HA pair on {addresses[0]} and {addresses[1]}"
+        servers = [
+            {
+                "name": name,
+                "address": address,
+                "site": "kea",
+                "platform": "kea",
+                "ntp": {"enabled": False},
+                "kea": {"url": url},
+            }
+            for name, address, url in zip(("kea-a", "kea-b"), addresses, self.kea.urls, strict=True)
+        ]
+        return servers, [{"name": "kea-pair", "primary": "kea-a", "partner": "kea-b", "mode": "hot-standby"}]
 
     def _windows(self, spec: DemoServer, failover_port: int) -> dict[str, Any]:
         """Start the server's emulated Windows host behind its own WinRM listener."""
@@ -544,7 +587,7 @@ def run_demo(
             loaded = load_inventory(inventory_path)
             heading = (
                 f"fovalidate demo: {len(SERVERS)} emulated DHCP servers on {DEMO_NET}.0/24, "
-                f"inventory {inventory_path}"
+                f"{estate.kea_note}, inventory {inventory_path}"
             )
             request = ReportRequest(
                 skip=DEMO_SKIP,

@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 # prometheus brings promtool (the service stays off: policy-rc.d below); the tests check --prometheus files with it.
 # openssh-server: the relay SSH tests start their own sshd on loopback (never the service); openssh-client: `ssh`.
 # libxml2-utils: xmllint validates the JUnit report; chromium renders the HTML report headless.
+# kea-dhcp4-server and kea-ctrl-agent: the tests start real Kea HA pairs on loopback (tests/kea).
 APT_PACKAGES=(chrony libfaketime dnsmasq-base nftables iproute2 openssl python3-venv python3-dev gcc prometheus
-              openssh-server openssh-client libxml2-utils chromium)
+              openssh-server openssh-client libxml2-utils chromium kea-dhcp4-server kea-ctrl-agent)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
@@ -25,7 +26,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         # Keep apt from starting chronyd (it would discipline the host clock), dnsmasq (port 53),
-        # prometheus (port 9090; only promtool is used) or sshd (port 22; the tests run their own):
+        # prometheus (port 9090; only promtool is used), sshd (port 22; the tests run their own) or Kea:
         # invoke-rc.d and deb-systemd-invoke ask policy-rc.d, and exit code 101 means "do not start".
         # The trap removes it again even when apt fails half-way.
         created_policy=0

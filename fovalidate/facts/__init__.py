@@ -26,6 +26,7 @@ from fovalidate.facts.interface import (
     FactView,
     kind_name,
 )
+from fovalidate.facts.kea import KEA
 from fovalidate.facts.network import DnsFacts, NtpMeasurement, PortProbeResult
 from fovalidate.facts.relay import RelayConfigFacts
 from fovalidate.facts.windows import KIND_NAME as WINDOWS_KIND_NAME
@@ -46,14 +47,14 @@ RELAY_CONFIG: FactKind[RelayConfigFacts] = FactKind(
 WINDOWS: FactKind[WindowsFacts] = FactKind(
     WINDOWS_KIND_NAME, WindowsFacts, "server", "Read-only PowerShell over WinRM on each Windows server"
 )
-
 #: Every kind the built-in probes produce.
-BUILTIN_KINDS: tuple[FactKind[Any], ...] = (NTP, FAILOVER_PORT, DNS, RELAY_CONFIG, WINDOWS)
+BUILTIN_KINDS: tuple[FactKind[Any], ...] = (NTP, FAILOVER_PORT, DNS, RELAY_CONFIG, WINDOWS, KEA)
 
 __all__ = [
     "BUILTIN_KINDS",
     "DNS",
     "FAILOVER_PORT",
+    "KEA",
     "NTP",
     "RELAY_CONFIG",
     "WINDOWS",

@@ -150,6 +150,41 @@ class ServerSettings(StrictModel):
         return value
 
 
+class KeaSettings(StrictModel):
+    """How to read an ISC Kea DHCPv4 server (platform: kea): its API, its config file, or both.
+
+    With `url`, fovalidate sends only read-only commands (version-get, list-commands,
+    config-get, status-get, ha-heartbeat); with only `config`, it reads the file offline.
+    """
+
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$",
+        description="Control Agent (http://host:8000/) or HA dedicated listener (http://host:8001/) URL",
+    )
+    config: Path | None = Field(
+        None, description="kea-dhcp4.conf (JSON with comments), relative to the inventory's folder"
+    )
+    username: str | None = Field(None, description="HTTP basic-auth user of the Control Agent or listener")
+    password_env: str | None = Field(
+        None, description="Name of the environment variable that holds the basic-auth password"
+    )
+    ca_file: Path | None = Field(None, description="PEM bundle that signed the https URL's certificate")
+    cert_file: Path | None = Field(None, description="Client certificate, when the server requires one")
+    key_file: Path | None = Field(None, description="Client key for cert_file")
+    server_cert_validation: Literal["validate", "ignore"] = "validate"
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> KeaSettings:
+        if self.url is None and self.config is None:
+            raise ValueError("a Kea server needs kea.url (its API), kea.config (its kea-dhcp4.conf), or both")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("kea.cert_file and kea.key_file go together")
+        if self.password_env and not self.username:
+            raise ValueError("kea.password_env needs kea.username")
+        return self
+
+
 class Server(ServerSettings):
     name: Name
     address: Annotated[ipaddress.IPv4Address, BeforeValidator(_dotted_address)] = Field(
@@ -162,6 +197,18 @@ class Server(ServerSettings):
         description="Read this server's Windows facts from this answer file (written by the collector "
         "from `fovalidate collect`) instead of over WinRM; relative to the inventory's folder",
     )
+    platform: Literal["windows", "kea"] = Field(
+        "windows", description="windows: read over WinRM; kea: an ISC Kea DHCPv4 server with the HA hook"
+    )
+    kea: KeaSettings | None = Field(None, description="How to read a platform: kea server")
+
+    @model_validator(mode="after")
+    def _kea_settings(self) -> Server:
+        if self.platform == "kea" and self.kea is None:
+            raise ValueError("platform: kea needs a kea block with url and/or config")
+        if self.platform == "windows" and self.kea is not None:
+            raise ValueError("a kea block needs platform: kea on the same server")
+        return self
 
 
 Mode = Literal["load-balance", "hot-standby"]
@@ -194,6 +241,7 @@ _MODE_ALIASES = {
     "loadbalance": "load-balance",
     "load-balance": "load-balance",
     "load_balance": "load-balance",
+    "load-balancing": "load-balance",  # Kea's name for the mode
     "hotstandby": "hot-standby",
     "hot-standby": "hot-standby",
     "hot_standby": "hot-standby",
@@ -401,6 +449,18 @@ class Inventory(StrictModel):
     #: looks servers up for every finding, and a search each time would make
     #: a large estate cost the square of its size.
     _by_name: dict[str, Server] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _one_platform_per_relationship(self) -> Inventory:
+        platforms = {server.name: server.platform for server in self.servers}
+        for relationship in self.relationships:
+            pair = {platforms.get(relationship.primary), platforms.get(relationship.partner)}
+            if pair == {"windows", "kea"}:
+                raise ValueError(
+                    f"relationship {relationship.name!r} joins a Windows and a Kea server; "
+                    "failover works only between two servers of the same platform"
+                )
+        return self
 
     def server(self, name: str) -> Server:
         if self._by_name is None:

@@ -736,6 +736,11 @@ class AnswerFileProbe(Probe[Server, WindowsFacts | WithOrigin]):
         return WinRMProbe()
 
     def gather(self, subject: Server, context: ProbeContext) -> Any:
+        if subject.platform != "windows":
+            # A Kea server has no answer file: the same SKIP the WinRM probe gives it.
+            from fovalidate.probes.platform import not_windows
+
+            raise ProbeFailed(not_windows(subject))
         source = self._source(subject, context)
         if source is None:
             return self._winrm().gather(subject, context)

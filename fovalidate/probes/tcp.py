@@ -12,6 +12,7 @@ from fovalidate.facts.network import PortProbeResult, PortState
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Probe, ProbeContext, ProbeFailed
 from fovalidate.probes.oserrors import classify
+from fovalidate.probes.platform import not_windows
 
 #: Errors with which this machine's own stack refuses to send anything: no
 #: route, an unreachable/prohibit route, no local address, interface down.
@@ -73,6 +74,8 @@ class FailoverPortProbe(Probe[Server, PortProbeResult]):
     description = "TCP connect from this machine to each server's failover port"
 
     def gather(self, subject: Server, context: ProbeContext) -> PortProbeResult:
+        if subject.platform != "windows":
+            raise ProbeFailed(not_windows(subject))
         context.progress(subject.name, f"TCP {subject.failover_port}")
         address = str(subject.address)
         local = local_route_problem(address, subject.failover_port)

@@ -135,7 +135,12 @@ def test_answer_files_give_the_live_findings(runs: Runs) -> None:
             else:
                 # Measured by NTP in both runs: the values differ by noise, the verdict does not.
                 assert file_finding["status"] == live_finding["status"], (live_finding, file_finding)
-                assert file_finding["observed"]["method"] == live_finding["observed"]["method"] == "ntp"
+                if live_finding["status"] != "skip":  # (a Kea pair's time.skew is a SKIP in both)
+                    assert file_finding["observed"]["method"] == live_finding["observed"]["method"] == "ntp"
+            continue
+        if check.startswith("kea."):
+            # Kea facts are read live in both runs (no answer file): measured values differ by noise.
+            assert file_finding["status"] == live_finding["status"], key
             continue
         assert _comparable(file_finding) == _comparable(live_finding), key
         compared += 1

@@ -21,6 +21,7 @@ from fovalidate.facts.windows import WindowsFacts
 from fovalidate.findings import Status
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
+from fovalidate.probes.platform import not_windows
 from fovalidate.probes.winrm.factscripts import ScriptParameterError, dhcp_scripts, fact_scripts
 from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer, language_mode
 
@@ -125,6 +126,9 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         return 3 + 2 * len(fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject)))
 
     def gather(self, subject: Server, context: ProbeContext) -> WindowsFacts:
+        if subject.platform != "windows":
+            # The platform seam: every Windows check needs this kind, so one SKIP here skips them all.
+            raise ProbeFailed(not_windows(subject))
         settings = subject.winrm
         if not settings.enabled:
             raise ProbeFailed(
