@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
     from fovalidate.inventory.loader import LoadedInventory
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from fovalidate.exitcodes import ExitCode
+
 #: The first line of every collector; a file that starts with it may be overwritten.
 _SIGNATURE = "fovalidate collector:"
 
@@ -43,10 +44,10 @@ def parse_max_age(text: str | None, err: Console) -> float | None:
         seconds = parse_duration(text)
     except ValueError as exc:
         err.print(Text(f"--facts-max-age: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     if seconds <= 0:
         err.print(Text("--facts-max-age must be longer than 0s (e.g. 7d, 12h)", style="red"))
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     return seconds
 
 
@@ -61,18 +62,18 @@ def write_collector(
         text = build_collector(inventory).text
     except CollectorError as exc:
         err.print(Text(f"cannot write the collector: {exc}; rename it in the inventory", style="red"))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         if path.exists() and not force and not _is_collector(path):
             err.print(Text(f"{path} exists and is not a fovalidate collector; use --force to overwrite it"))
-            return EXIT_USAGE
+            return ExitCode.USAGE
         folder.mkdir(parents=True, exist_ok=True)
         # CRLF and a byte order mark: Windows PowerShell 5.1 reads a file without
         # one in the ANSI code page, and Notepad keeps CRLF files readable.
         path.write_bytes(b"\xef\xbb\xbf" + text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8"))
     except OSError as exc:
         err.print(Text(f"cannot write {path}: {exc.strerror or exc}", style="red"))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if inventory is not None:
         what = f"for the {len(inventory.model.servers)} servers of {inventory.path.name}"
         check = f"fovalidate check {inventory.path} --facts ANSWERS"
@@ -92,7 +93,7 @@ def write_collector(
         ),
         soft_wrap=True,
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _is_collector(path: Path) -> bool:
