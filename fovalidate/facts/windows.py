@@ -411,6 +411,11 @@ class ExistingRelationship:
     load_balance_percent: int | None = None
     reserve_percent: int | None = None
     mclt_seconds: int | None = None
+    auto_state_transition: bool | None = None
+    #: StateSwitchInterval, seconds (None: not set or not read)
+    state_switch_interval_seconds: int | None = None
+    #: EnableAuth: message authentication with a shared secret
+    enable_auth: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -511,6 +516,14 @@ class WindowsFacts:
     scripts_run: tuple[str, ...] = field(default_factory=tuple)
     #: $ExecutionContext.SessionState.LanguageMode: "FullLanguage", "ConstrainedLanguage" ("" unknown)
     language_mode: str = ""
+    #: Server-level settings failover does not replicate (fovalidate/facts/windows_config.py).
+    server_config: ServerConfig | SectionError = field(
+        default=SectionError("server-level DHCP settings", "not read", Cause.INTERRUPTED)
+    )
+    #: Options, reservations, exclusions and policies per scope (windows_config.ScopeDetail).
+    scope_details: tuple[ScopeDetail, ...] | SectionError = field(
+        default=SectionError("scope details", "not read", Cause.INTERRUPTED)
+    )
 
     @property
     def constrained(self) -> bool:
@@ -529,3 +542,8 @@ class WindowsFacts:
             if connect.address == wanted and connect.port == port:
                 return connect
         return None
+
+
+# At the end: windows_config builds on SectionError above, and the codec reads
+# WindowsFacts' field types from this module's names.
+from fovalidate.facts.windows_config import ScopeDetail, ServerConfig  # noqa: E402
