@@ -97,6 +97,23 @@ class WaiverRecord:
 
 
 @dataclass(frozen=True)
+class PlannedCommand:
+    """One PowerShell command that would mend a finding, for `fovalidate plan`.
+
+    fovalidate never runs it: the plan prints it for the admin. `run_on` is
+    the inventory name of the server whose console (or `-ComputerName`) the
+    command is meant for; `order` sorts the commands of one relationship
+    (parity fixes before split-scope steps before `Add-DhcpServerv4Failover`).
+    """
+
+    run_on: str
+    text: str
+    #: a short comment printed above the command ("define option 252 as on dhcp1")
+    purpose: str = ""
+    order: int = 0
+
+
+@dataclass(frozen=True)
 class Finding:
     """One result line of a report.
 
@@ -119,6 +136,8 @@ class Finding:
     relationships: tuple[str, ...] = ()
     #: The waiver that matched this finding, if any (see `WaiverNote.state`).
     waiver: WaiverNote | None = None
+    #: PowerShell that would mend it, for `fovalidate plan` (never run by fovalidate).
+    commands: tuple[PlannedCommand, ...] = ()
 
     @property
     def waived(self) -> bool:
