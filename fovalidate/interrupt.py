@@ -11,12 +11,12 @@ SIGINT from its first line (`fovalidate.entry`, before the heavy imports):
   points where it can act on it (gathering does not start; an interrupted
   run's report says so), so the imports, the inventory loading and above all
   the writing of the reports are never cut in half.
-- Inside a `stoppable()` section, the code that waits on something outside
-  (a password prompt), a Ctrl-C raises KeyboardInterrupt there, once per
+- Inside a `stoppable()` section, code that waits on something outside (a
+  password prompt), a Ctrl-C raises KeyboardInterrupt there, once per
   section; in a `stoppable(polled=True)` section (waiting for the hosts), at
-  the next `check_point()`. `stoppable(after=2, only_inside=True)` is for work that is
-  normally short and worth finishing (reading the inventory): only a second
-  Ctrl-C, pressed while it runs, stops it.
+  the next `check_point()`. `stoppable(after=2, only_inside=True)` is for
+  work that is normally short and worth finishing (reading the inventory):
+  only a second Ctrl-C, pressed while it runs, stops it.
 - A Ctrl-C beyond the one that stopped the run is recorded and otherwise
   ignored, after telling the user that the reports are being written
   (Ctrl-\\, SIGQUIT, still ends the process at once, without them).
@@ -34,8 +34,9 @@ parent, as for a background job), nothing here changes Python's behaviour.
 
 from __future__ import annotations
 
-# Only built-in modules: this is imported before anything else, and every
-# millisecond spent importing is a millisecond in which Ctrl-C is Python's.
+# Only small standard modules (no typing, dataclasses, contextlib): this is imported
+# before anything else, and every millisecond spent importing is one in which
+# Ctrl-C is still Python's.
 import _thread
 import os
 import signal
