@@ -14,6 +14,7 @@ usable answer) does the probe fail as a whole.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fovalidate.facts import WINDOWS
@@ -22,7 +23,7 @@ from fovalidate.findings import Status
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
 from fovalidate.probes.platform import not_windows
-from fovalidate.probes.winrm.factscripts import ScriptParameterError, dhcp_scripts, fact_scripts
+from fovalidate.probes.winrm.factscripts import FactScript, ScriptParameterError, dhcp_scripts, fact_scripts
 from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer, language_mode
 
 if TYPE_CHECKING:
@@ -89,6 +90,27 @@ def partner_timeout(server: Server) -> float:
 #: attempt can overrun it by this much.
 CONSTRAINED_CONNECT_ALLOWANCE = 30.0
 
+#: How much longer than the exchange's deadline the runner's own watchdog waits
+#: (a safety net: the session ends the exchange by its deadline itself).
+RUNNER_MARGIN = 5.0
+
+
+def exchange_seconds(
+    timeout: float, scripts: Sequence[FactScript], partner_connect_timeout: float, *, constrained: bool
+) -> float:
+    """The longest one server's whole WinRM exchange may take (README: "How long a run can take").
+
+    `timeout` (--timeout) for connecting and logging on, for creating the
+    shell, for each script and for deleting the shell; each dhcp script
+    also waits up to `partner_connect_timeout` for the partners' failover
+    ports, and in Constrained Language Mode up to
+    CONSTRAINED_CONNECT_ALLOWANCE more. The parts share one deadline:
+    a part that finishes early leaves its time to the others.
+    """
+    dhcp = sum(script.name == "dhcp" for script in scripts)
+    per_dhcp = partner_connect_timeout + (CONSTRAINED_CONNECT_ALLOWANCE if constrained else 0.0)
+    return timeout * (len(scripts) + 3) + per_dhcp * dhcp
+
 
 class WinRMProbe(Probe[Server, WindowsFacts]):
     produces = WINDOWS
@@ -109,14 +131,18 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         resolve_password(subject, context.credentials)
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
-        planned = fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject))
-        scripts = len(planned)
-        settings = subject.winrm
-        per_script = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(subject)
+        partners = partners_of(subject, context.inventory)
+        connect = partner_timeout(subject)
+        timeout = float(context.timeout)
+        planned = fact_scripts(partners, connect)
         # The server's language mode is known only once it answered: allow for
-        # Constrained Language Mode's slower connects in every dhcp script.
-        allowance = CONSTRAINED_CONNECT_ALLOWANCE * sum(script.name == "dhcp" for script in planned)
-        return per_script * (scripts + 1) + allowance + float(settings.read_timeout) + 10
+        # Constrained Language Mode's dhcp scripts (slower connects, maybe more runs).
+        constrained = (planned[0], *dhcp_scripts(partners, connect, constrained=True), planned[-1])
+        longest = max(
+            exchange_seconds(timeout, planned, connect, constrained=False),
+            exchange_seconds(timeout, constrained, connect, constrained=True),
+        )
+        return longest + RUNNER_MARGIN
 
     def round_trips(self, subject: Server, context: ProbeContext) -> int:
         """Ordering hint for the runner: logon, shell create and delete, then
@@ -153,14 +179,10 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
             ) from None
 
         answers: list[Answer] = []
-        # The dhcp script itself waits up to the connect timeout for silent
-        # partners, so each script gets that much on top of the usual limit.
-        script_timeout = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(
-            subject
-        )
-        session = WinRMSession(
-            subject, password=password, timeout=context.timeout, script_timeout=script_timeout
-        )
+        # One deadline for the whole exchange with this server (README: "How long a run can take").
+        timeout = float(context.timeout)
+        exchange = exchange_seconds(timeout, scripts, partner_timeout(subject), constrained=False)
+        session = WinRMSession(subject, password=password, timeout=timeout, exchange_timeout=exchange)
         try:
             context.progress(subject.name, "WinRM: connecting")
             session.open()
@@ -176,7 +198,11 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
                     constrained = dhcp_scripts(partners, partner_timeout(subject), constrained=True)
                     scripts = (scripts[0], *constrained, *(s for s in scripts[1:] if s.name != "dhcp"))
                     script = scripts[1]
-                    session.script_timeout = script_timeout + CONSTRAINED_CONNECT_ALLOWANCE
+                    # Test-NetConnection's slower connects (documented in docs/windows.md).
+                    session.extend(
+                        exchange_seconds(timeout, scripts, partner_timeout(subject), constrained=True)
+                        - exchange
+                    )
                 context.progress(subject.name, f"WinRM: {script.name} facts")
                 try:
                     output = session.run_script(script.text, name=script.name)
