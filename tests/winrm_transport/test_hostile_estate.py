@@ -302,3 +302,86 @@ def test_one_trickler_ends_after_the_timeout(tmp_path: Path, endpoint: Any, mode
     assert finding["observed"]["cause"] == "timed out", finding
     assert "sent no complete answer within 2s" in finding["message"]
     assert port.connections >= 1
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_a_trickler_ends_on_either_http_path(tmp_path: Path, direct: bool) -> None:
+    # http + NTLM through requests (the default) and through direct_http (FOVALIDATE_DIRECT_HTTP=1).
+    port = Misbehaving("127.72.2.3", "trickle-body")
+    try:
+        servers = [_entry("h0", port.address, port.port)]
+        started = time.monotonic()
+        run = run_cli(
+            "check",
+            _write(tmp_path, "one.yaml", servers, []),
+            "--only",
+            "dhcp.service",
+            "--timeout",
+            f"{TIMEOUT:g}",
+            tmp=tmp_path,
+            env={PASSWORD_ENV: PASSWORD, "FOVALIDATE_DIRECT_HTTP": "1" if direct else None},
+        )
+        seconds = time.monotonic() - started
+    finally:
+        port.close()
+    assert seconds <= TIMEOUT + RUN_SLACK, seconds
+    finding = run.finding("dhcp.service", "h0")
+    assert finding["observed"]["cause"] == "timed out", finding
+    assert "sent no complete answer within 2s" in finding["message"]
+
+
+# -- the deadline itself -----------------------------------------------------------------
+
+
+def test_a_hung_script_ends_at_the_exchange_deadline_and_the_shell_is_still_deleted(
+    endpoint: Any, password: str
+) -> None:
+    from winrm_transport.support import make_server
+
+    from fovalidate.emulators.wsman import CommandResult
+    from fovalidate.probes.interface import ProbeFailed
+    from fovalidate.probes.winrm.transport import WinRMSession
+
+    peer = endpoint(handler=lambda script: CommandResult(hang=True))
+    server = make_server(peer.port)  # operation_timeout 1s, read_timeout 3s
+    started = time.monotonic()
+    session = WinRMSession(server, password=password, timeout=1, exchange_timeout=4)
+    assert session.script_timeout is None  # the scripts share the exchange's deadline
+    with pytest.raises(ProbeFailed) as caught:
+        session.run_script("Start-Sleep 3600", name="sleeper")
+    stopped = time.monotonic() - started
+    session.close()
+    ended = time.monotonic() - started
+    error = caught.value.error
+    assert error.cause == "timed out"
+    assert error.detail == (
+        "dhcp1 (127.0.0.1) did not finish running the script 'sleeper' within the 4s its whole "
+        "WinRM exchange may take (waiting for the output of the script 'sleeper')"
+    )
+    assert "--timeout" in error.fix
+    # The last --timeout of the deadline stays for stopping the command and deleting the shell.
+    assert 2.9 <= stopped <= 4.0, stopped
+    assert ended <= 4.2, ended
+    assert peer.operations[-2:] == ["Signal", "Delete"]
+    assert peer.open_shells == 0
+
+
+def test_the_probe_gives_each_server_the_documented_deadline() -> None:
+    from fovalidate.probes.winrm.factscripts import dhcp_scripts, fact_scripts
+    from fovalidate.probes.winrm.probe import RUNNER_MARGIN, exchange_seconds
+
+    # One partner; and a hub whose partners need extra dhcp runs (more than fit one command line).
+    for count in (1, 40):
+        partners = [(f"10.{index // 250}.{index % 250}.7", 647 + index) for index in range(count)]
+        scripts = fact_scripts(partners, PARTNER_CONNECT)
+        dhcp = sum(script.name == "dhcp" for script in scripts)
+        assert (dhcp > 1) == (count == 40)
+        assert exchange_seconds(TIMEOUT, scripts, PARTNER_CONNECT, constrained=False) == exchange_bound(
+            TIMEOUT, len(scripts), dhcp, PARTNER_CONNECT
+        )
+        constrained = (scripts[0], *dhcp_scripts(partners, PARTNER_CONNECT, constrained=True), scripts[-1])
+        runs = len(constrained) - 2
+        assert exchange_seconds(TIMEOUT, constrained, PARTNER_CONNECT, constrained=True) == (
+            exchange_bound(TIMEOUT, len(constrained), runs, PARTNER_CONNECT) + 30 * runs
+        )
+    assert RUNNER_MARGIN == 5.0  # README: the runner's safety net, 5 s after the deadline
