@@ -171,10 +171,6 @@ class WinRMSession:
             self._exchange_end += seconds
             self.exchange_timeout += seconds
 
-    def seconds_left(self) -> float | None:
-        """Seconds left before the exchange's deadline (None: it has none)."""
-        return None if self._exchange_end is None else self._exchange_end - time.monotonic()
-
     def open(self) -> None:
         """Authenticate and create the shell (code page 65001). Raises ProbeFailed."""
         if self._shell_id is not None:
