@@ -22,7 +22,7 @@ from winrm_transport.support import make_server
 
 from fovalidate.probes.interface import Cause, FactError
 from fovalidate.probes.winrm.transport import errors
-from fovalidate.probes.winrm.transport.link import DeadlinePassed, LinkState
+from fovalidate.probes.winrm.transport.link import DeadlinePassed, LinkState, Wait
 from fovalidate.secrets import register_secret
 
 HEAVY = ("requests", "urllib3", "winrm", "spnego", "cryptography")
@@ -76,16 +76,15 @@ def _as_requests_raises(inner: BaseException, outer: type[BaseException]) -> Bas
         return outer(retries)
 
 
-def _explain(exc: BaseException, *, scheme: str = "http", deadline: float | None = None) -> FactError:
+def _explain(exc: BaseException, *, scheme: str = "http", wait: Wait | None = None) -> FactError:
     server = make_server(5985 if scheme == "http" else 5986, scheme=scheme)
-    link = LinkState(connect_timeout=2.0, read_timeout=3.0, deadline=deadline)
+    link = LinkState(connect_timeout=2.0, read_timeout=3.0, operation_seconds=9.0, wait=wait)
     return errors.explain(
         exc,
         "opening a WinRM shell",
         server=server,
         endpoint=f"{scheme}://127.0.0.1:5985/wsman",
         link=link,
-        script_timeout=9.0,
     )
 
 
@@ -128,10 +127,23 @@ def test_deadline_comes_before_what_the_network_said() -> None:
         Cause.TIMED_OUT,
         "dhcp1 (127.0.0.1) did not finish opening a WinRM shell within 9s",
     )
-    # A read timeout is the operation's timeout while one runs, the read timeout's otherwise.
+    # A read timeout is the limit the link gave the request: the operation's deadline,
+    # the request's own (--timeout), or winrm.read_timeout.
     late = requests.ReadTimeout("read timed out")
-    assert "within 9s" in _explain(late, deadline=time.monotonic() + 5).detail
-    assert "did not answer within 3s" in _explain(late).detail
+    by_deadline = _explain(late, wait=Wait(4.5, "deadline", "the answer to the shell Create request"))
+    assert by_deadline.detail == (
+        "dhcp1 (127.0.0.1) did not finish opening a WinRM shell within 9s "
+        "(waiting for the answer to the shell Create request)"
+    )
+    silent = _explain(late, wait=Wait(2.0, "answer", "the answer to the logon"))
+    assert silent.cause == Cause.TIMED_OUT
+    assert silent.detail == (
+        "dhcp1 (127.0.0.1) sent no complete answer within 2s while opening a WinRM shell "
+        "(waiting for the answer to the logon)"
+    )
+    assert "--timeout" in silent.fix
+    assert "winrm.read_timeout" in _explain(late, wait=Wait(3.0, "read_timeout", "an answer")).fix
+    assert "did not answer within 3s" in _explain(late).detail  # no request was timed by the link
 
 
 def test_http_status_keeps_an_excerpt_without_secrets() -> None:

@@ -14,6 +14,7 @@ usable answer) does the probe fail as a whole.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fovalidate.facts import WINDOWS
@@ -23,6 +24,7 @@ from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
 from fovalidate.probes.platform import not_windows
 from fovalidate.probes.winrm.factscripts import (
+    FactScript,
     ScriptParameterError,
     fold,
     host_script,
@@ -98,6 +100,38 @@ def partner_timeout(server: Server) -> float:
 #: attempt can overrun it by this much.
 CONSTRAINED_CONNECT_ALLOWANCE = 30.0
 
+#: How much longer than the exchange's deadline the runner's own watchdog waits
+#: (a safety net: the session ends the exchange by its deadline itself).
+RUNNER_MARGIN = 5.0
+
+
+def exchange_seconds(
+    timeout: float, scripts: Sequence[FactScript], partner_connect_timeout: float, *, constrained: bool
+) -> float:
+    """The longest one server's whole WinRM exchange may take (README: "How long a run can take").
+
+    `timeout` (--timeout) for connecting and logging on, for creating the
+    shell, for each script and for deleting the shell; each dhcp script
+    also waits up to `partner_connect_timeout` for the partners' failover
+    ports, and in Constrained Language Mode up to
+    CONSTRAINED_CONNECT_ALLOWANCE more. The parts share one deadline:
+    a part that finishes early leaves its time to the others.
+    """
+    dhcp = sum(script.name == "dhcp" for script in scripts)
+    per_dhcp = partner_connect_timeout + (CONSTRAINED_CONNECT_ALLOWANCE if constrained else 0.0)
+    return timeout * (len(scripts) + 3) + per_dhcp * dhcp
+
+
+def planned_scripts(
+    subject: Server, partners: Sequence[tuple[ipaddress.IPv4Address | str, int]], *, constrained: bool
+) -> tuple[FactScript, ...]:
+    """The scripts one server runs: host on its own command line, then the
+    dhcp script(s), firewall and config folded onto the bootstrap's stdin."""
+    folded = stdin_scripts(
+        partners, partner_timeout(subject), own_ports=(subject.failover_port,), constrained=constrained
+    )
+    return (host_script(), *folded)
+
 
 class WinRMProbe(Probe[Server, WindowsFacts]):
     produces = WINDOWS
@@ -118,12 +152,18 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         resolve_password(subject, context.credentials)
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
-        settings = subject.winrm
-        per_script = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(subject)
-        # Two commands (host, then the folded dhcp/firewall/config); the
-        # server's language mode is known only once it answered: allow for
-        # Constrained Language Mode's slower connects in the fold.
-        return per_script * 3 + CONSTRAINED_CONNECT_ALLOWANCE + float(settings.read_timeout) + 10
+        partners = partners_of(subject, context.inventory)
+        connect = partner_timeout(subject)
+        timeout = float(context.timeout)
+        # The server's language mode is known only once it answered: allow for
+        # Constrained Language Mode's scripts (slower connects, maybe more runs).
+        longest = max(
+            exchange_seconds(
+                timeout, planned_scripts(subject, partners, constrained=c), connect, constrained=c
+            )
+            for c in (False, True)
+        )
+        return longest + RUNNER_MARGIN
 
     def round_trips(self, subject: Server, context: ProbeContext) -> int:
         """Ordering hint for the runner: logon, shell create and delete, host's
@@ -161,14 +201,13 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
             ) from None
 
         answers: list[Answer] = []
-        # The dhcp script itself waits up to the connect timeout for silent
-        # partners, so each command gets that much on top of the usual limit.
-        script_timeout = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(
-            subject
+        # One deadline for the whole exchange with this server (README: "How long a run can take").
+        timeout = float(context.timeout)
+        connect = partner_timeout(subject)
+        exchange = exchange_seconds(
+            timeout, planned_scripts(subject, partners, constrained=False), connect, constrained=False
         )
-        session = WinRMSession(
-            subject, password=password, timeout=context.timeout, script_timeout=script_timeout
-        )
+        session = WinRMSession(subject, password=password, timeout=timeout, exchange_timeout=exchange)
         try:
             context.progress(subject.name, "WinRM: connecting")
             session.open()
@@ -180,10 +219,19 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
                 # Language Mode the dhcp script tests the connects with Test-NetConnection.
                 constrained = language_mode(answers) == "ConstrainedLanguage"
                 if constrained:
-                    session.script_timeout = script_timeout + CONSTRAINED_CONNECT_ALLOWANCE
+                    # Test-NetConnection's slower connects (documented in docs/windows.md).
+                    session.extend(
+                        exchange_seconds(
+                            timeout,
+                            planned_scripts(subject, partners, constrained=True),
+                            connect,
+                            constrained=True,
+                        )
+                        - exchange
+                    )
                 folded = stdin_scripts(
                     partners,
-                    partner_timeout(subject),
+                    connect,
                     own_ports=(subject.failover_port,),
                     constrained=constrained,
                 )

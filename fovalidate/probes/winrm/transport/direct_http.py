@@ -20,7 +20,9 @@ them:
   unsealed by pywinrm's `winrm.encryption.Encryption` with the logon's keys
   (`ntlm.NtlmSealing`), never sent unsealed;
 - every HTTP request counted (authentication round trips included), each
-  with the connect and read timeouts `LinkState` gives at that moment;
+  with the connect and read timeouts `LinkState` gives at that moment, and
+  each chunk of its answer read with only what is left of its time (a
+  server that trickles its answer is cut off when that runs out);
 - failures raised as the requests exception types the error table knows
   (ConnectTimeout; ConnectionError wrapping the socket error; ReadTimeout),
   and a 401 as `auth.refusal` words it, so a failure reads the same
@@ -192,25 +194,28 @@ class DirectNtlmHttp:
     # -- HTTP/1.1 ----------------------------------------------------------------------
 
     def _request(self, body: bytes, content_type: str, authorization: str | None = None) -> Answer:
-        connect_timeout, read_timeout = self._link.request_timeouts()
+        connect_timeout, read_timeout = self._link.request_timeouts(
+            "the answer to the logon" if not body else None
+        )
         self._link.requests += 1
-        sock = self._connected(connect_timeout)
-        head = f"{self._request_line}Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-        if authorization:
-            head += f"Authorization: {authorization}\r\n"
-        try:
-            sock.settimeout(read_timeout)
-            sock.sendall(head.encode("latin-1") + b"\r\n" + body)
-            answer, keep = self._read_answer(sock)
-        except TimeoutError as exc:
-            self._drop()
-            raise requests.exceptions.ReadTimeout(exc) from None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            # As urllib3 and requests report a broken or garbled exchange.
-            self._drop()
-            raise requests.exceptions.ConnectionError(exc) from None
-        if not keep:
-            self._drop()
+        with self._link.exchange():
+            sock = self._connected(connect_timeout)
+            head = f"{self._request_line}Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            if authorization:
+                head += f"Authorization: {authorization}\r\n"
+            try:
+                sock.settimeout(read_timeout)
+                sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+                answer, keep = self._read_answer(sock)
+            except TimeoutError as exc:
+                self._drop()
+                raise requests.exceptions.ReadTimeout(exc) from None
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                # As urllib3 and requests report a broken or garbled exchange.
+                self._drop()
+                raise requests.exceptions.ConnectionError(exc) from None
+            if not keep:
+                self._drop()
         return answer
 
     def _connected(self, timeout: float) -> socket.socket:
@@ -229,6 +234,7 @@ class DirectNtlmHttp:
                 raise requests.exceptions.ConnectionError(exc) from None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._socket, self._buffer = sock, b""
+            self._link.watch(sock)
         return sock
 
     def _drop(self) -> None:
@@ -280,7 +286,7 @@ class DirectNtlmHttp:
             content = b""
         else:  # the body runs to the end of the connection
             chunks = [rest]
-            while chunk := sock.recv(_READ_SIZE):
+            while chunk := self._recv(sock):
                 chunks.append(chunk)
             content, rest, keep = b"".join(chunks), b"", False
         self._buffer = rest
@@ -308,9 +314,14 @@ class DirectNtlmHttp:
             end = data.find(b"\r\n")
         return data[:end], data[end + 2 :]
 
-    @staticmethod
-    def _more(sock: socket.socket, data: bytes) -> bytes:
-        chunk = sock.recv(_READ_SIZE)
+    def _recv(self, sock: socket.socket) -> bytes:
+        # Each chunk may take only what is left of the request's time, so that a
+        # server sending one byte at a time cannot stretch the answer past it.
+        sock.settimeout(self._link.request_left())
+        return sock.recv(_READ_SIZE)
+
+    def _more(self, sock: socket.socket, data: bytes) -> bytes:
+        chunk = self._recv(sock)
         if not chunk:
             # What http.client says when a kept-alive connection was closed under a request.
             raise http.client.RemoteDisconnected("Remote end closed connection without response")

@@ -28,7 +28,7 @@ from typing import Any
 from fovalidate.inventory.model import Server, WinRMSettings
 from fovalidate.probes.interface import Cause, FactError
 from fovalidate.probes.winrm.transport.certificates import peer_certificate
-from fovalidate.probes.winrm.transport.link import DeadlinePassed, LinkState
+from fovalidate.probes.winrm.transport.link import AnswerCut, DeadlinePassed, LinkState, Wait
 from fovalidate.secrets import clip, redact
 
 #: Characters of a server's answer kept as an excerpt.
@@ -58,21 +58,65 @@ def no_username(server: Server) -> FactError:
     )
 
 
-def timed_out(server: Server, doing: str, seconds: float) -> FactError:
-    """The session's own deadline of `seconds` passed while `doing`."""
+def timed_out(
+    server: Server,
+    doing: str,
+    seconds: float,
+    *,
+    waiting_for: str | None = None,
+    exchange: float | None = None,
+) -> FactError:
+    """The session's own deadline passed while `doing`: the operation's `seconds`, or the
+    deadline of the whole exchange (`exchange` seconds in all) when it has one."""
+    limit = (
+        f"within the {exchange:g}s its whole WinRM exchange may take"
+        if exchange is not None
+        else f"within {seconds:g}s"
+    )
+    waited = f" (waiting for {waiting_for})" if waiting_for else ""
     return FactError(
         Cause.TIMED_OUT,
-        f"{host_label(server)} did not finish {doing} within {seconds:g}s",
-        "the server may be overloaded, or the script hangs there; raise winrm.operation_timeout "
-        "(and read_timeout) for slow servers, or run the script by hand on the server",
+        f"{host_label(server)} did not finish {doing} {limit}{waited}",
+        "the server may be overloaded, the script may hang there, or the link is slow: raise --timeout "
+        "(each script may take --timeout, the dhcp script partner_connect_timeout more; see the "
+        "README, 'How long a run can take'), or run the script by hand on the server",
+    )
+
+
+def answer_timed_out(server: Server, doing: str, wait: Wait, *, what: str | None = None) -> FactError:
+    """One answer was not complete within its own limit (`wait`): the server is silent or trickles.
+
+    `what` it waited for, if not what the request was sent for (the TLS handshake before it)."""
+    if wait.bound == "read_timeout":
+        fix = "raise winrm.read_timeout for slow servers; check the WinRM service on the server"
+    else:
+        fix = (
+            "WinRM answers each request at once; a listener that accepts the connection but answers "
+            "slowly or never (a hung WinRM service, a proxy, a tarpit) looks like this: check the WinRM "
+            "service on the server (`Test-WSMan` from another computer), or raise --timeout for a slow link"
+        )
+    return FactError(
+        Cause.TIMED_OUT,
+        f"{host_label(server)} sent no complete answer within {wait.seconds:.3g}s while {doing} "
+        f"(waiting for {what or wait.what})",
+        fix,
     )
 
 
 def explain(
-    exc: BaseException, doing: str, *, server: Server, endpoint: str, link: LinkState, script_timeout: float
+    exc: BaseException,
+    doing: str,
+    *,
+    server: Server,
+    endpoint: str,
+    link: LinkState,
+    exchange: float | None = None,
 ) -> FactError:
-    """A FactError for any exception raised while `doing` something with `server`."""
-    failure = Failure(exc, _chain(exc), doing, server, endpoint, link, script_timeout)
+    """A FactError for any exception raised while `doing` something with `server`.
+
+    `exchange`: the seconds the whole exchange may take, when the session has that deadline.
+    """
+    failure = Failure(exc, _chain(exc), doing, server, endpoint, link, exchange)
     error = _look_up(failure)
     return FactError(error.cause, redact(error.detail), redact(error.fix), error.status, error.excerpt)
 
@@ -88,7 +132,8 @@ class Failure:
     server: Server
     endpoint: str
     link: LinkState
-    script_timeout: float
+    #: Seconds the whole exchange may take (None: each operation has its own limit).
+    exchange: float | None
 
     @property
     def host(self) -> str:
@@ -130,6 +175,10 @@ class Rule:
 
 
 def _look_up(failure: Failure) -> FactError:
+    if failure.link.cut and not _connect_timed_out(failure):
+        # The watchdog shut the connection down under a slow answer: whatever the
+        # HTTP library made of the closed socket, the cause is the timeout.
+        return _timed_out(failure)
     for rule in _rules():
         for item in failure.chain if rule.wrapped else failure.chain[:1]:
             if isinstance(item, rule.kinds):
@@ -141,6 +190,13 @@ def _look_up(failure: Failure) -> FactError:
         f"{type(failure.raised).__name__} while {failure.doing} on {failure.host}: {failure.raised}",
         "",
     )
+
+
+def _connect_timed_out(failure: Failure) -> bool:
+    """Whether the TCP connect timed out (no answer to the SYN: a port that drops it)."""
+    import requests.exceptions
+
+    return failure.has(requests.exceptions.ConnectTimeout)
 
 
 def _chain(exc: BaseException) -> tuple[BaseException, ...]:
@@ -197,15 +253,32 @@ def _rules() -> tuple[Rule, ...]:
 # -- the session's deadline -----------------------------------------------------------
 
 
-def _deadline(failure: Failure, _: DeadlinePassed) -> FactError:
-    return timed_out(failure.server, failure.doing, failure.script_timeout)
+def _timed_out(failure: Failure, *, before_request: bool = False) -> FactError:
+    """The request in flight ran out of time: its own limit, or the deadline."""
+    link = failure.link
+    wait = link.wait
+    if before_request or wait is None or wait.bound == "deadline":
+        return timed_out(
+            failure.server,
+            failure.doing,
+            link.operation_seconds,
+            waiting_for=link.waiting_for if before_request or wait is None else wait.what,
+            exchange=failure.exchange,
+        )
+    handshake = "the TLS handshake" if link.tls_handshake else None
+    return answer_timed_out(failure.server, failure.doing, wait, what=handshake)
+
+
+def _deadline(failure: Failure, exc: DeadlinePassed) -> FactError:
+    # AnswerCut: an answer cut short; DeadlinePassed itself: no time was left to send the request.
+    return _timed_out(failure, before_request=not isinstance(exc, AnswerCut))
 
 
 def _read_cut_by_deadline(failure: Failure, _: BaseException) -> FactError | None:
-    # While an operation runs, every read timeout is capped by its deadline.
-    if failure.link.deadline is None:
+    # Every read timeout is the limit LinkState gave the request (its own or the deadline).
+    if failure.link.wait is None:
         return None
-    return timed_out(failure.server, failure.doing, failure.script_timeout)
+    return _timed_out(failure)
 
 
 # -- what the server answered ---------------------------------------------------------

@@ -9,16 +9,25 @@ Choices and why:
 
 - **Code page 65001.** A WinRS shell defaults to code page 437, which garbles
   any non-English text (localised service names, w32tm labels).
-- **Own wall-clock deadline.** pywinrm retries a Receive that ended with the
-  WS-Management OperationTimeout fault forever. Each script here has a
-  deadline of `max(timeout, operation_timeout)` seconds (`script_timeout`;
-  opening the shell gets the same). Each Receive asks the server to hold it
-  no longer than the whole seconds left (at least 1), so the server answers
-  before the deadline and the connection stays usable for the Signal that
-  stops the hung process and the Delete of the shell; other requests get
-  only the time left (`link.LinkState`, which the HTTP layer reads). A hung
-  command thus ends as a TIMED_OUT error naming the host, at most about a
-  second after its deadline.
+- **Own wall-clock deadlines.** pywinrm retries a Receive that ended with
+  the WS-Management OperationTimeout fault forever, and its read timeouts
+  bound each read, not an answer. Here, with `exchange_timeout` (what the
+  probe gives), the whole exchange with the server (connect, logon, shell,
+  every script, the Delete) has ONE deadline, counted from the session's
+  creation; opening the shell and the scripts share it except the last
+  `timeout` seconds, which stay for stopping a hung command and deleting
+  the shell. Without it, opening the shell and each script get
+  `script_timeout` seconds (default `max(timeout, operation_timeout)`).
+  Inside that, every answer but a Receive's must be complete within
+  `timeout` (the run's --timeout), so a server that accepts the connection
+  and never answers, or answers a byte at a time, is given up after
+  `timeout` (`link.LinkState` and its watchdog, which the HTTP layer
+  serves). Each Receive asks the server to hold it no longer than the
+  whole seconds left (at least 1), so the server answers before the
+  deadline and the connection stays usable for the Signal that stops the
+  hung process and the Delete of the shell. A hung command thus ends as a
+  TIMED_OUT error naming the host, at most about a second after its
+  deadline.
 - **Signals.** A finished command is not sent a Signal(terminate): the shell
   is deleted at `close()`, which releases everything its commands held.
   MS-WSMV says a client "MUST" send terminate before a new command; whether
@@ -47,7 +56,7 @@ from fovalidate.probes.interface import Cause, FactError, ProbeFailed
 from fovalidate.probes.winrm.transport.certificates import trusted_ca_file
 from fovalidate.probes.winrm.transport.credentials import check_logon
 from fovalidate.probes.winrm.transport.errors import excerpt, explain, host_label, timed_out
-from fovalidate.probes.winrm.transport.link import RECEIVE_SLACK, LinkState
+from fovalidate.probes.winrm.transport.link import LinkState
 from fovalidate.secrets import register_secret
 
 if TYPE_CHECKING:
@@ -90,8 +99,10 @@ class WinRMSession:
     Built on winrm.protocol.Protocol, not Session.run_ps (which opens and
     closes a shell per call).
 
-    `timeout` is the run's network timeout: it bounds TCP connects and is
-    the floor of each script's deadline (`script_timeout`). The first
+    `timeout` is the run's network timeout: it bounds TCP connects and
+    every answer but a Receive's. `exchange_timeout` (seconds, from now)
+    bounds the whole exchange; without it each operation gets
+    `script_timeout` (default `max(timeout, operation_timeout)`). The first
     failure to open the shell is remembered: later calls raise it again at
     once instead of knocking on the same closed door. Not thread-safe: one
     thread drives one session.
@@ -104,19 +115,27 @@ class WinRMSession:
         password: str | None,
         timeout: float,
         script_timeout: float | None = None,
+        exchange_timeout: float | None = None,
         max_output: int = DEFAULT_MAX_OUTPUT,
     ):
         self.server = server
         self.settings: WinRMSettings = server.winrm
         self.timeout = float(timeout)
-        self.script_timeout = (
+        #: Seconds each operation (opening the shell, one script) may take on its own;
+        #: None: they share the exchange's deadline.
+        self.script_timeout: float | None = (
             float(script_timeout)
             if script_timeout is not None
+            else None
+            if exchange_timeout is not None
             else max(self.timeout, float(self.settings.operation_timeout))
         )
+        #: Seconds the whole exchange may take (None: no deadline beyond the operations' own).
+        self.exchange_timeout = None if exchange_timeout is None else float(exchange_timeout)
+        self._exchange_end = None if exchange_timeout is None else time.monotonic() + float(exchange_timeout)
         self.max_output = max_output
-        #: The deadline, logon and request count shared with the HTTP layer.
-        self.link = LinkState(self.timeout, float(self.settings.read_timeout))
+        #: The deadlines, logon and request count shared with the HTTP layer.
+        self.link = LinkState(self.timeout, float(self.settings.read_timeout), answer_timeout=self.timeout)
         if password:
             register_secret(password, username=self.settings.username)
         self._password = password
@@ -146,9 +165,11 @@ class WinRMSession:
     def is_open(self) -> bool:
         return self._shell_id is not None
 
-    def budget(self, scripts: int) -> float:
-        """Worst-case seconds for open + `scripts` scripts + close (for a probe's deadline)."""
-        return (self.script_timeout + RECEIVE_SLACK) * (scripts + 1) + _CLOSE_BUDGET + self.timeout
+    def extend(self, seconds: float) -> None:
+        """Give the whole exchange `seconds` more (a server found to need longer scripts)."""
+        if self._exchange_end is not None and self.exchange_timeout is not None:
+            self._exchange_end += seconds
+            self.exchange_timeout += seconds
 
     def open(self) -> None:
         """Authenticate and create the shell (code page 65001). Raises ProbeFailed."""
@@ -158,9 +179,10 @@ class WinRMSession:
             raise ProbeFailed(self._failure)
         # The deadline covers the except clauses too: a read timeout is
         # explained as the operation's timeout while the deadline runs.
-        with self.link.operation(self.script_timeout):
+        with self.link.operation_until(self._work_until()):
             try:
                 self._protocol = self._build_protocol()
+                self.link.waiting_for = "the answer to the shell Create request"
                 self._shell_id = self._protocol.open_shell(codepage=65001, noprofile=True)
             except ProbeFailed as exc:
                 self._failure = exc.error
@@ -193,11 +215,12 @@ class WinRMSession:
         self.open()
         assert self._protocol is not None and self._shell_id is not None
         command_id: str | None = None
-        with self.link.operation(self.script_timeout):
+        with self.link.operation_until(self._work_until()):
             try:
                 sent_at = time.time()
                 command_id = self._start(command, console_mode_stdin=stdin is None)
                 if stdin is not None:
+                    self.link.waiting_for = "the answer to the Send request (the script on stdin)"
                     self._protocol.send_command_input(self._shell_id, command_id, stdin, end=True)
                 stdout, stderr, exit_code = self._collect(command_id, name)
                 received_at = time.time()
@@ -222,7 +245,8 @@ class WinRMSession:
         self._shell_id = None
         self._unsignalled = None
         if protocol is not None and shell_id is not None:
-            with self.link.operation(min(self.timeout, _CLOSE_BUDGET)), contextlib.suppress(Exception):
+            self.link.waiting_for = "the answer to the shell Delete request"
+            with self.link.operation_until(self._cleanup_until()), contextlib.suppress(Exception):
                 # The server drops idle shells itself: nothing to report.
                 protocol.close_shell(shell_id, close_session=False)
         self._drop_transport()
@@ -239,6 +263,7 @@ class WinRMSession:
         from winrm.exceptions import WSManFaultError
 
         assert self._protocol is not None and self._shell_id is not None
+        self.link.waiting_for = "the answer to the Command request"
         try:
             return self._protocol.run_command(self._shell_id, command, console_mode_stdin=console_mode_stdin)
         except WSManFaultError:
@@ -248,6 +273,7 @@ class WinRMSession:
             # command": acknowledge the earlier command and try once more.
             self._signal(self._unsignalled)
             self._unsignalled = None
+            self.link.waiting_for = "the answer to the Command request"
             return self._protocol.run_command(self._shell_id, command, console_mode_stdin=console_mode_stdin)
 
     def _collect(self, command_id: str, name: str) -> tuple[bytes, bytes, int]:
@@ -259,10 +285,19 @@ class WinRMSession:
         size = 0
         configured = int(self._protocol.operation_timeout_sec)
         shorten = True
+        self.link.waiting_for = f"the output of the script {name!r}"
         while True:
             left = self.link.seconds_left()
             if left <= 0:
-                raise ProbeFailed(timed_out(self.server, f"running the script {name!r}", self.script_timeout))
+                raise ProbeFailed(
+                    timed_out(
+                        self.server,
+                        f"running the script {name!r}",
+                        self.link.operation_seconds,
+                        waiting_for=self.link.waiting_for,
+                        exchange=self.exchange_timeout,
+                    )
+                )
             # Ask the server to hold this Receive no longer than the time left
             # (whole seconds, at least 1), so that it answers, with output or
             # the OperationTimeout fault, before the deadline and the
@@ -308,14 +343,33 @@ class WinRMSession:
             self._failure = error
         if command_id is not None and error.cause in (Cause.TIMED_OUT, Cause.BAD_OUTPUT):
             # The shell is deleted (or expires) anyway: a failed Signal changes nothing.
-            with self.link.operation(min(self.timeout, _CLOSE_BUDGET)), contextlib.suppress(Exception):
+            with self.link.operation_until(self._cleanup_until()), contextlib.suppress(Exception):
                 self._signal(command_id)
         if link_broken:
             self.close()
 
     def _signal(self, command_id: str) -> None:
         assert self._protocol is not None and self._shell_id is not None
+        self.link.waiting_for = "the answer to the Signal request"
         self._protocol.cleanup_command(self._shell_id, command_id)
+
+    # -- deadlines ----------------------------------------------------------
+
+    def _work_until(self) -> float:
+        """When the operation starting now (opening the shell, a script) must end."""
+        now = time.monotonic()
+        ends = []
+        if self.script_timeout is not None:
+            ends.append(now + self.script_timeout)
+        if self._exchange_end is not None:
+            # The last `timeout` seconds stay for stopping a hung command and deleting the shell.
+            ends.append(self._exchange_end - self.timeout)
+        return min(ends)
+
+    def _cleanup_until(self) -> float:
+        """When a Signal or the Delete starting now must end."""
+        end = time.monotonic() + min(self.timeout, _CLOSE_BUDGET)
+        return end if self._exchange_end is None else min(end, self._exchange_end)
 
     # -- building the pywinrm protocol -------------------------------------
 
@@ -383,7 +437,7 @@ class WinRMSession:
             server=self.server,
             endpoint=self.endpoint,
             link=self.link,
-            script_timeout=self.script_timeout,
+            exchange=self.exchange_timeout,
         )
 
 

@@ -9,8 +9,9 @@ of pywinrm's `Transport` (whose request sending, its private
   environment (proxies, CA bundles, .netrc) and connects to the server's
   address while checking its certificate against the DNS name given;
 - the timeouts of every request, from the session's `LinkState` (deadline,
-  Receive hold), and the count of every request, authentication round
-  trips included;
+  Receive hold, --timeout), the count of every request, authentication
+  round trips included, and the sockets the link's watchdog shuts down
+  when an answer is not complete in time (a server that trickles it);
 - message encryption over http (pywinrm's `winrm.encryption.Encryption`,
   with the NTLM or Kerberos logon's keys); it never sends a message
   unsealed over http. (`WinRMSession` sends http + NTLM through
@@ -28,12 +29,15 @@ of pywinrm's `Transport` (whose request sending, its private
 from __future__ import annotations
 
 import re
+import socket
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 import requests.adapters
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
 from winrm.encryption import Encryption
 from winrm.exceptions import WinRMError, WinRMTransportError
@@ -121,6 +125,8 @@ class CountingAdapter(requests.adapters.HTTPAdapter):
             # Connect to the address, but check the certificate against the DNS name (no DNS lookup).
             pool_kwargs["server_hostname"] = self._server_hostname
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        # Connections that show the link their sockets, so that its watchdog can cut a slow answer.
+        self.poolmanager.pool_classes_by_scheme = _watched_pools(self._link)
 
     def send(
         self,
@@ -131,6 +137,9 @@ class CountingAdapter(requests.adapters.HTTPAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
+        # Every request gets its own timeouts and wall-clock limit, the NTLM
+        # handshake's resends too (they pass on the first request's timeouts).
+        timeout = self._link.request_timeouts("the answer to the logon" if not request.body else None)
         self._link.requests += 1
         return super().send(request, stream, timeout, verify, cert, proxies)
 
@@ -239,7 +248,8 @@ class WsmanHttp:
     def _post(self, session: requests.Session, prepared: requests.PreparedRequest) -> requests.Response:
         # A WinRM listener never redirects; following a redirect would send the
         # logon to wherever it points (a captive portal's login page).
-        response = session.send(prepared, timeout=self._link.request_timeouts(), allow_redirects=False)
+        with self._link.exchange():  # the answer's body is read inside (stream=False)
+            response = session.send(prepared, allow_redirects=False)
         status = response.status_code
         if not 400 <= status < 600:  # what requests' raise_for_status() lets pass
             self._check_success(session, prepared, response)
@@ -268,6 +278,47 @@ class WsmanHttp:
         if self._sealing is not None:
             return self._sealing.parse_encrypted_response(response)
         return response.content
+
+
+def _watched_pools(link: LinkState) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    """urllib3 pool classes whose connections show `link` every socket they read from."""
+
+    class WatchedConnection(urllib3.connection.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            link.watch(self.sock)
+
+    class WatchedTlsConnection(urllib3.connection.HTTPSConnection):
+        _handshake: socket.socket | None = None
+
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            # The TLS handshake reads through an SSLSocket that does not exist until it
+            # is done, and the plain socket is detached by then: a duplicate of its
+            # descriptor lets the watchdog shut the connection down meanwhile.
+            self._handshake = sock.dup()
+            link.watch(self._handshake)
+            link.tls_handshake = True
+            return sock
+
+        def connect(self) -> None:
+            try:
+                super().connect()
+            finally:
+                handshake, self._handshake = self._handshake, None
+                if handshake is not None:
+                    link.unwatch(handshake)
+                    handshake.close()
+            link.tls_handshake = False
+            link.watch(self.sock)
+
+    class WatchedPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = WatchedConnection
+
+    class WatchedTlsPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = WatchedTlsConnection
+
+    return {"http": WatchedPool, "https": WatchedTlsPool}
 
 
 #: The first element's name (declarations "<?...?>" and comments "<!--" do not match).
