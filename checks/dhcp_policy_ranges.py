@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from fovalidate.facts.windows_config import AddressRange, ScopeDetail
 from fovalidate.findings import Finding, Status
 
 from . import references as ref
+from .address_ranges import count, shared, subtract, text
 from .windows import MANAGE_FAILOVER, candidate_scopes, windows
 
 SET_POLICY_RANGE = "https://learn.microsoft.com/powershell/module/dhcpserver/add-dhcpserverv4policyiprange"
@@ -144,9 +144,9 @@ class PolicyRanges(Check[RelationshipTarget]):
                 if share < minimum
             ]
             if lacking and pool.free:
-                short.append(f"{pool.label} ({_ranges(pool.ranges)}, {pool.free} free): {', '.join(lacking)}")
+                short.append(f"{pool.label} ({text(pool.ranges)}, {pool.free} free): {', '.join(lacking)}")
             elif not pool.free:
-                short.append(f"{pool.label} ({_ranges(pool.ranges)}): no free address at all")
+                short.append(f"{pool.label} ({text(pool.ranges)}): no free address at all")
         shares = "; ".join(f"{row['pool']} {row['primary']}/{row['partner']}" for row in rows)
         observed = {"percent": percent, "minimum": minimum, "pools": rows}
         if short:
@@ -188,7 +188,7 @@ class PolicyRanges(Check[RelationshipTarget]):
                 }
             )
             if kept == 0:
-                empty.append(f"{pool.label} ({_ranges(pool.ranges)}, {pool.free} free)")
+                empty.append(f"{pool.label} ({text(pool.ranges)}, {pool.free} free)")
         observed = {"reserve_percent": reserve, "pools": rows}
         reserves = "; ".join(f"{row['pool']} {row['reserve']}" for row in rows)
         if empty:
@@ -228,7 +228,7 @@ def _pools(scope: Scope, detail: ScopeDetail) -> list[Pool]:
             continue
         pools.append(Pool(f"policy '{policy.name}'", policy.ranges, _free(policy.ranges, taken)))
         policy_ranges.extend(policy.ranges)
-    rest = _subtract(AddressRange(start, end), policy_ranges)
+    rest = subtract(AddressRange(start, end), policy_ranges)
     if rest:  # policy ranges may cover the whole scope
         label = "the rest of the scope" if policy_ranges else "the scope"
         pools.append(Pool(label, tuple(rest), _free(rest, taken)))
@@ -236,49 +236,8 @@ def _pools(scope: Scope, detail: ScopeDetail) -> list[Pool]:
 
 
 def _free(ranges: Iterable[AddressRange], taken: list[AddressRange]) -> int:
-    total = 0
-    for item in ranges:
-        total += item.size - sum(_overlap(item, other) for other in _merged(taken))
-    return max(0, total)
-
-
-def _overlap(a: AddressRange, b: AddressRange) -> int:
-    low, high = max(int(a.start), int(b.start)), min(int(a.end), int(b.end))
-    return max(0, high - low + 1)
-
-
-def _merged(ranges: list[AddressRange]) -> list[AddressRange]:
-    merged: list[AddressRange] = []
-    for item in sorted(ranges, key=lambda r: int(r.start)):
-        if merged and int(item.start) <= int(merged[-1].end) + 1:
-            last = merged[-1]
-            merged[-1] = AddressRange(last.start, max(last.end, item.end))
-        else:
-            merged.append(item)
-    return merged
-
-
-def _subtract(whole: AddressRange, parts: list[AddressRange]) -> list[AddressRange]:
-    pieces: list[AddressRange] = []
-    cursor = int(whole.start)
-    for part in _merged(parts):
-        if int(part.end) < cursor or int(part.start) > int(whole.end):
-            continue
-        if int(part.start) > cursor:
-            pieces.append(
-                AddressRange(ipaddress.IPv4Address(cursor), ipaddress.IPv4Address(int(part.start) - 1))
-            )
-        cursor = max(cursor, int(part.end) + 1)
-    if cursor <= int(whole.end):
-        pieces.append(AddressRange(ipaddress.IPv4Address(cursor), whole.end))
-    return pieces
-
-
-def _ranges(ranges: Iterable[AddressRange]) -> str:
-    items = [str(r) for r in ranges]
-    return (
-        ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "") if items else "none"
-    )
+    """Addresses of `ranges` that are neither excluded nor reserved."""
+    return max(0, count(ranges) - shared(ranges, taken))
 
 
 __all__ = ["PolicyRanges"]
