@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactView
-from fovalidate.facts.windows import Scope
-from fovalidate.findings import Finding, Status
+from fovalidate.facts.windows import Scope, SectionError, WindowsFacts
+from fovalidate.facts.windows_config import AddressRange, ScopeDetail
+from fovalidate.findings import Finding, PlannedCommand, Status
 
 from . import references as ref
+from .address_ranges import count, merged, shared, subtract, text
+from .powershell_text import computer
 from .windows import GET_SCOPE, MANAGE_FAILOVER, in_relationship, windows
+
+#: Command order of the split-scope migration in a relationship's plan (20-29).
+ORDER_DEACTIVATE, ORDER_CONFLICT, ORDER_RANGE, ORDER_EXCLUSIONS, ORDER_REMOVE = 20, 21, 22, 23, 24
 
 
 class FailoverScopes(Check[RelationshipTarget]):
@@ -35,10 +42,21 @@ class FailoverScopes(Check[RelationshipTarget]):
 
     Impact: the wizard stops at the first such scope and creates nothing.
 
+    A split-scope pair (the same subnet on both servers, each leasing its
+    own part because the other part is excluded, the classic 80/20 or 50/50
+    split) is recognised and given as a WARN with the migration steps
+    instead: the primary keeps the scope; the partner's copy is made
+    inactive; conflict detection goes on at the primary while the partner's
+    leases run out; the primary's split exclusions are removed (and its
+    range widened when the split was made with two ranges); the partner's
+    copy is deleted; then the relationship is created. The commands are in
+    the finding for `fovalidate plan` (order 20-29).
+
     Fix: create the scope on the primary (`Add-DhcpServerv4Scope`), remove it
     from its current relationship (`Remove-DhcpServerv4FailoverScope`), or
     delete the copy on the partner (`Remove-DhcpServerv4Scope -ScopeId <id>`
-    on the partner, after exporting it if you still need it).
+    on the partner, after exporting it if you still need it); for a
+    split-scope pair, the steps above.
 
     References: Manage DHCP failover relationships; DHCP Failover
     Requirements; Get-DhcpServerv4Scope; DHCP Server Management API error
@@ -79,7 +97,7 @@ class FailoverScopes(Check[RelationshipTarget]):
                 )
                 return
             for scope in free:
-                yield self._on_partner(target, scope, partner_scopes, primary_name, partner_name)
+                yield self._on_partner(target, scope, partner_scopes, primary_name, partner_name, facts)
             return
 
         by_id = {scope.scope_id: scope for scope in primary_scopes}
@@ -132,7 +150,7 @@ class FailoverScopes(Check[RelationshipTarget]):
                     subject=subject,
                 )
                 continue
-            yield self._on_partner(target, scope, partner_scopes, primary_name, partner_name)
+            yield self._on_partner(target, scope, partner_scopes, primary_name, partner_name, facts)
 
     def _on_partner(
         self,
@@ -141,6 +159,7 @@ class FailoverScopes(Check[RelationshipTarget]):
         partner_scopes: tuple[Scope, ...],
         primary_name: str,
         partner_name: str,
+        facts: FactView | None = None,
     ) -> Finding:
         subject = f"scope {scope.network}"
         same = [s for s in partner_scopes if s.scope_id == scope.scope_id]
@@ -152,6 +171,9 @@ class FailoverScopes(Check[RelationshipTarget]):
             "state": scope.state,
         }
         if same:
+            split = self._split_scope(target, scope, same[0], facts) if facts is not None else None
+            if split is not None:
+                return split
             return self.finding(
                 target,
                 Status.FAIL,
@@ -183,3 +205,126 @@ class FailoverScopes(Check[RelationshipTarget]):
             observed=observed,
             subject=subject,
         )
+
+    # -- split-scope pairs ------------------------------------------------------------
+
+    def _split_scope(
+        self, target: RelationshipTarget, scope: Scope, copy: Scope, facts: FactView
+    ) -> Finding | None:
+        """The migration of a split-scope pair, or None when the two copies are not one.
+
+        A split-scope pair (the 80/20 or 50/50 "split scope" that failover
+        replaces) is the same subnet on both servers, each leasing its own part
+        of the range: the ranges less each server's exclusions do not overlap.
+        """
+        primary, partner = windows(facts, target.primary), windows(facts, target.partner)
+        mine, theirs = _detail(primary, scope), _detail(partner, copy)
+        if mine is None or theirs is None or scope.network != copy.network:
+            return None
+        assert not isinstance(mine.exclusions, SectionError) and not isinstance(
+            theirs.exclusions, SectionError
+        )
+        if None in (scope.start, scope.end, copy.start, copy.end):
+            return None
+        assert scope.start and scope.end and copy.start and copy.end
+        served_here = subtract(AddressRange(scope.start, scope.end), mine.exclusions)
+        served_there = subtract(AddressRange(copy.start, copy.end), theirs.exclusions)
+        if not served_here or not served_there or shared(served_here, served_there):
+            return None
+        p_name, q_name = target.primary.name, target.partner.name
+        # The primary's exclusions that keep it off the partner's part are the split;
+        # exclusions both copies have (static devices) stay.
+        split_exclusions = [
+            r for r in mine.exclusions if shared([r], served_there) and r not in theirs.exclusions
+        ]
+        whole = merged([AddressRange(scope.start, scope.end), AddressRange(copy.start, copy.end)])
+        commands = [
+            PlannedCommand(
+                q_name,
+                f"Set-DhcpServerv4Scope -ComputerName {computer(target.partner)} -ScopeId {scope.scope_id} "
+                "-State InActive",
+                f"stop {q_name} from leasing its part of the split scope",
+                ORDER_DEACTIVATE,
+            )
+        ]
+        settings = primary.settings
+        if not isinstance(settings, SectionError) and not settings.conflict_detection_attempts:
+            commands.append(
+                PlannedCommand(
+                    p_name,
+                    f"Set-DhcpServerSetting -ComputerName {computer(target.primary)} "
+                    "-ConflictDetectionAttempts 1",
+                    f"until {q_name}'s leases have expired, let {p_name} ping before it offers one of their "
+                    "addresses",
+                    ORDER_CONFLICT,
+                )
+            )
+        if len(whole) == 1 and (whole[0].start, whole[0].end) != (scope.start, scope.end):
+            commands.append(
+                PlannedCommand(
+                    p_name,
+                    f"Set-DhcpServerv4Scope -ComputerName {computer(target.primary)} "
+                    f"-ScopeId {scope.scope_id} -StartRange {whole[0].start} -EndRange {whole[0].end}",
+                    f"widen {p_name}'s range to the whole split range",
+                    ORDER_RANGE,
+                )
+            )
+        commands += [
+            PlannedCommand(
+                p_name,
+                f"Remove-DhcpServerv4ExclusionRange -ComputerName {computer(target.primary)} "
+                f"-ScopeId {scope.scope_id} -StartRange {item.start} -EndRange {item.end}",
+                f"let {p_name} lease the part {q_name} served",
+                ORDER_EXCLUSIONS,
+            )
+            for item in split_exclusions
+        ]
+        commands.append(
+            PlannedCommand(
+                q_name,
+                f"Remove-DhcpServerv4Scope -ComputerName {computer(target.partner)} "
+                f"-ScopeId {scope.scope_id} -Force",
+                f"delete {q_name}'s copy (failover creates it again from {p_name}'s)",
+                ORDER_REMOVE,
+            )
+        )
+        here, there = count(served_here), count(served_there)
+        steps = "; ".join(f"on {c.run_on}: `{c.text}`" for c in commands)
+        larger = (
+            f" {q_name} serves the larger part: if most clients hold leases there, consider making it the "
+            "primary in the inventory instead."
+            if there > here
+            else ""
+        )
+        finding = self.finding(
+            target,
+            Status.WARN,
+            f"scope {scope.network} is a split-scope pair: {p_name} leases {text(served_here)} ({here} "
+            f"addresses), {q_name} leases {text(served_there)} ({there}). The wizard refuses a scope that "
+            f"exists on the partner, so migrate first: {p_name} keeps the scope (failover copies it to "
+            f"{q_name}), its split exclusions go, and {q_name}'s copy is deleted.{larger}",
+            observed={
+                "scope": str(scope.network),
+                "primary_serves": [str(r) for r in served_here],
+                "partner_serves": [str(r) for r in served_there],
+                "split_exclusions": [str(r) for r in split_exclusions],
+                "kept_on": p_name,
+            },
+            expected=f"no scope {scope.scope_id} on {q_name} when the relationship is created",
+            remediation=f"{steps}; then create the relationship. Leases: {q_name}'s clients keep their "
+            f"addresses and renew with {p_name} once the copy is gone (at the latest when they rebind); "
+            f"leave conflict detection on at {p_name} for one lease duration, then set it back",
+            subject=f"scope {scope.network}",
+        )
+        return dataclasses.replace(finding, commands=tuple(commands))
+
+
+def _detail(facts: WindowsFacts, scope: Scope) -> ScopeDetail | None:
+    """The scope's details with readable exclusions, or None (then no split is recognised)."""
+    details = facts.scope_details
+    if isinstance(details, SectionError):
+        return None
+    found = next((d for d in details if d.scope_id == scope.scope_id), None)
+    if found is None or isinstance(found.exclusions, SectionError):
+        return None
+    return found

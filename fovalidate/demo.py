@@ -41,6 +41,15 @@ The scenario is a small estate with some typical mistakes:
   inbound TCP, which wins over its enabled built-in allow rule (FAIL,
   naming the rule and the GPO to change; its partner cannot reach it, and
   net.partner-port's fix names that GPO too);
+- site-pair: what failover does not replicate. site-a-dhcp's scope
+  10.100.0.0/24 hands out option 252 (WPAD), which only site-a-dhcp
+  defines (dhcp.parity FAIL naming option 252: the wizard would fail with
+  error 20010; the finding carries the Add-DhcpServerv4OptionDefinition
+  command for site-b-dhcp); the server-level DNS servers differ (WARN, with
+  the Set-DhcpServerv4OptionValue command); its "phones" policy range has 6
+  addresses, 3 per partner at 50/50 (dhcp.policy-ranges WARN); and
+  10.101.0.0/24 is the classic 80/20 split scope, on both servers with
+  complementary exclusions (dhcp.scopes WARN with the migration steps);
 - dr-standby: the disaster-recovery server's WinRM listener rejects the
   account (HTTP 401), so every check that needs its Windows facts is an
   ERROR ("could not check ... credentials rejected") while its NTP, DNS and
@@ -67,6 +76,7 @@ them: the demo leaves that one check out (DEMO_SKIP).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import shutil
@@ -92,8 +102,16 @@ from fovalidate.emulators.windows import (
     ScopeState,
     WindowsHost,
 )
+from fovalidate.emulators.windows.dhcpconfig import with_standard_definitions
 from fovalidate.emulators.wsman import WsmanEndpoint
 from fovalidate.emulators.wsman.tls import TestCA
+from fovalidate.facts.windows_config import (
+    AddressRange,
+    OptionDefinition,
+    OptionValue,
+    Policy,
+    PolicyCondition,
+)
 
 DEMO_NET = "127.77.0"
 DEMO_ZONE = "corp.example.test"
@@ -132,6 +150,20 @@ class DemoServer:
     def fqdn(self) -> str:
         return f"{self.name}.{DEMO_ZONE}"
 
+
+#: site-pair: a custom option (252, WPAD) used by a scope and defined on site-a-dhcp only,
+#: server-level DNS servers that differ, and a 6-address policy range for the phones.
+_WPAD = OptionDefinition(252, "WPAD", "String", False)
+_SITE_OPTIONS = (OptionValue(6, ("10.100.0.53", "10.100.0.54")), OptionValue(15, ("corp.example.test",)))
+_PHONES = Policy(
+    "phones",
+    None,
+    True,
+    1,
+    "Or",
+    (PolicyCondition("VendorClass", "EQ", ("Microsoft Windows 2000 Options",)),),
+    ranges=(AddressRange(ipaddress.IPv4Address("10.100.0.10"), ipaddress.IPv4Address("10.100.0.15")),),
+)
 
 _IN_RULE_OFF = {RULE_IN: FirewallRuleState(enabled=False), RULE_OUT: FirewallRuleState()}
 #: Rules delivered by Group Policy have GUID names and name their GPO (PolicyStoreSource).
@@ -257,6 +289,63 @@ SERVERS = (
         windows=(("firewall_rules", _GPO_BLOCK),),
     ),
     DemoServer(
+        "site-a-dhcp",
+        30,
+        0.2,
+        "open",
+        "ok",
+        "site",
+        release="2019",
+        windows=(
+            ("option_definitions", with_standard_definitions(_WPAD)),
+            ("server_options", _SITE_OPTIONS),
+            (
+                "scopes",
+                [
+                    ScopeState(
+                        "10.100.0.0/24",
+                        "10.100.0.10",
+                        "10.100.0.250",
+                        name="Site clients",
+                        options=(OptionValue(252, ("http://wpad.corp.example.test/wpad.dat",)),),
+                        policies=(_PHONES,),
+                    ),
+                    ScopeState(
+                        "10.101.0.0/24",
+                        "10.101.0.10",
+                        "10.101.0.250",
+                        name="Site printers (80% here)",
+                        exclusions=(("10.101.0.211", "10.101.0.250"),),
+                    ),
+                ],
+            ),
+        ),
+    ),
+    DemoServer(
+        "site-b-dhcp",
+        31,
+        -0.3,
+        "open",
+        "ok",
+        "site",
+        release="2019",
+        windows=(
+            ("server_options", (OptionValue(6, ("10.100.0.53",)), _SITE_OPTIONS[1])),
+            (
+                "scopes",
+                [
+                    ScopeState(
+                        "10.101.0.0/24",
+                        "10.101.0.10",
+                        "10.101.0.250",
+                        name="Site printers (20% here)",
+                        exclusions=(("10.101.0.10", "10.101.0.210"),),
+                    )
+                ],
+            ),
+        ),
+    ),
+    DemoServer(
         "dr-dhcp",
         8,
         0.4,
@@ -332,6 +421,14 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
         "partner": "win22-dhcp",
         "mode": "load-balance",
         "scopes": "all",
+    },
+    {
+        "name": "site-pair",
+        "primary": "site-a-dhcp",
+        "partner": "site-b-dhcp",
+        "mode": "load-balance",
+        "load_balance_percent": 50,
+        "scopes": ["10.100.0.0/24", "10.101.0.0/24"],
     },
     {
         "name": "tier0-standby",

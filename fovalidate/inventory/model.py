@@ -326,6 +326,13 @@ class Thresholds(StrictModel):
         description="Facts from an answer file older than this give WARN instead of PASS "
         "(collect again); `check --facts-max-age` overrides it",
     )
+    min_policy_share_addresses: int = Field(
+        4,
+        ge=0,
+        description="dhcp.policy-ranges: WARN when a partner's share of a policy IP range or of a "
+        "scope's remaining range is smaller than this many addresses (load balance), or when the "
+        "hot-standby reserve of a range is zero",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:

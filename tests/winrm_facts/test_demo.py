@@ -32,6 +32,20 @@ def test_demo_windows_findings(cli) -> None:
     assert statuses[("net.partner-port", "win-pair win12-dhcp -> win22-dhcp")] == "pass"
     assert statuses[("dhcp.scopes", "win-pair scope 10.61.0.0/24")] == "fail"
     assert statuses[("dhcp.scopes", "win-pair scope 10.60.0.0/24")] == "pass"
+    # site-pair: what failover does not replicate (issue 10).
+    option = run.finding("dhcp.parity", "site-pair option 252")
+    assert option["status"] == "fail" and "option 252 (WPAD)" in option["message"]
+    assert "Add-DhcpServerv4OptionDefinition" in option["remediation"]
+    assert "-OptionId 252 -Type String" in option["remediation"]
+    options = run.finding("dhcp.parity", "site-pair server options")
+    assert options["status"] == "warn" and "Set-DhcpServerv4OptionValue" in options["remediation"]
+    ranges = run.finding("dhcp.policy-ranges", "site-pair scope 10.100.0.0/24")
+    assert ranges["status"] == "warn" and "policy 'phones'" in ranges["message"]
+    split = run.finding("dhcp.scopes", "site-pair scope 10.101.0.0/24")
+    assert split["status"] == "warn" and "split-scope pair" in split["message"]
+    assert "Remove-DhcpServerv4ExclusionRange" in split["remediation"]
+    assert "Remove-DhcpServerv4Scope" in split["remediation"]
+    assert statuses[("dhcp.parity", "hq-dhcp1-dhcp2 server settings")] == "pass"
     assert statuses[("dhcp.service", "lab-dhcp")] == "fail"
     assert statuses[("time.source", "lab-dhcp2 on lab-dhcp")] == "warn"
     skew = run.finding("time.skew", "branch2-standby")

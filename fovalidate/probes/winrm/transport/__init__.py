@@ -32,8 +32,9 @@ What the transport promises, and where it is kept:
   computer's DNS name), otherwise against the address itself. No DNS lookup
   is made for this.
 - **Few requests.** Full fact sets should cost at most 10 HTTP requests per
-  server: for three scripts, 10 over http + NTLM, 9 over https + NTLM, 8 over
-  https + Basic (bench/winrm_transport.py). NTLM sends its first token with
+  server: host on its own command, the other scripts on one command's stdin
+  (`run_script(stdin=...)`, a WS-Man Send): 9 over http + NTLM, 8 over
+  https + NTLM, 7 over https + Basic (tests/winrm_transport/test_session.py). NTLM sends its first token with
   the first request, and over https the TLS channel binding goes into the
   final NTLM message (`ntlm`). When the server forgets the logon because it
   closed an idle connection, the session logs on again (over http with new
