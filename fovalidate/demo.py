@@ -574,6 +574,7 @@ def run_demo(
     quiet: bool = False,
     no_color: bool = False,
     waivers_file: Path | None = None,
+    phase: str = "planned",
 ) -> int:
     """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory

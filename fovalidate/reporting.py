@@ -52,6 +52,8 @@ class ReportRequest:
     only_servers: frozenset[str] | None = None
     #: --waivers FILE (besides the inventory's own `waivers:`).
     waivers_file: Path | None = None
+    #: --phase: "planned" (before the failover wizard) or "deployed" (after it).
+    phase: str = "planned"
 
 
 #: A report path that means standard output.
@@ -120,7 +122,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from fovalidate.check.registry import load_checks
+    from fovalidate.check.registry import PhaseMismatch, load_checks
     from fovalidate.findings import Status
     from fovalidate.progress import LiveProgress, wants_live_progress
     from fovalidate.reports import get_format, load_formats
@@ -156,11 +158,14 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         return not_run(problems[0])
     registry = load_checks()
     try:
-        checks = registry.select(request.only, request.skip)
+        checks = registry.select(request.only, request.skip, phase=request.phase)
     except KeyError as exc:
         known = ", ".join(c.id for c in registry.checks)
         err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
         return not_run(f"unknown check {exc.args[0]!r}")
+    except PhaseMismatch as exc:
+        err.print(Text(str(exc), style="red"), soft_wrap=True)
+        return not_run(f"{exc.pattern!r} does not run in the {request.phase} phase")
     if not checks:
         err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
         return not_run("no checks selected")
@@ -201,6 +206,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         options={"dns_server": request.dns_server, **answers.options},
         sources=answers.sources,
         only_servers=request.only_servers,
+        phase=request.phase,
     )
     if request.ask_pass:
         _ask_passwords_up_front(loaded, credentials)
