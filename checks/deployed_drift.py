@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
+from fovalidate.facts.interface import Cause
 from fovalidate.facts.windows import SectionError, WindowsFacts
 from fovalidate.facts.windows_config import AddressRange, OptionValue, Policy, Reservation, ScopeDetail
 from fovalidate.findings import Finding, PlannedCommand, Status
@@ -222,6 +223,11 @@ def replication_commands(
     return tuple(commands)
 
 
+def _never_gathered(value: object) -> bool:
+    """WindowsFacts' default for scope details: no script read them (not a failure to read)."""
+    return isinstance(value, SectionError) and value.cause == Cause.INTERRUPTED and value.detail == "not read"
+
+
 class DeployedDrift(Check[RelationshipTarget]):
     """A failover scope's settings are the same on both partners.
 
@@ -265,13 +271,26 @@ class DeployedDrift(Check[RelationshipTarget]):
     ) -> Iterator[Finding]:
         read: dict[str, WindowsFacts] = {}
         details: dict[str, dict[ipaddress.IPv4Address, ScopeDetail]] = {}
+        not_gathered = []
         for server in target.servers:
             try:
                 win = windows(facts, server)
+                if _never_gathered(win.scope_details):
+                    not_gathered.append(server.name)
+                    continue
                 details[server.name] = {item.scope_id: item for item in win.require(win.scope_details)}
                 read[server.name] = win
             except FactUnavailable as missing:
                 yield unavailable(self, target, missing, subject=f"on {server.name}")
+        if not_gathered:
+            yield self.finding(
+                target,
+                Status.SKIP,
+                f"scope details were not gathered on {join(not_gathered)}: the facts come from a probe or "
+                "answer file that does not read options, reservations, exclusions and policies per scope, so "
+                "there is nothing to compare",
+                observed={"not_gathered": not_gathered},
+            )
         if len(read) < 2:
             return
         scope_ids = self._scope_ids(target, read)

@@ -188,13 +188,16 @@ class DeployedState(Check[RelationshipTarget]):
                     f"{format_duration(rel.state_switch_interval_seconds)} (StateSwitchInterval) after "
                     "it lost touch"
                 )
-            else:
+            elif rel.auto_state_transition:
+                after = "AutoStateTransition is on, but the StateSwitchInterval after which it moves to "
+                after += "PartnerDown was not reported"
+            elif rel.auto_state_transition is False:
                 after = (
                     "AutoStateTransition is off, so it stays so until the partners reconnect or an admin "
                     "sets PartnerDown"
-                    if rel.auto_state_transition is False
-                    else "whether it moves to PartnerDown by itself was not reported"
                 )
+            else:
+                after = "whether it moves to PartnerDown by itself was not reported"
             return self.finding(
                 target,
                 Status.WARN,
