@@ -556,7 +556,11 @@ def explain_command(
     console = _stdout()
     console.print(Text(f"{check.id}: {check.title}", style="bold cyan"))
     console.print(
-        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}", style="dim")
+        Text(
+            f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}    "
+            f"phases: {', '.join(check.phases)}",
+            style="dim",
+        )
     )
     console.print()
     console.print(Text(check.documentation()))

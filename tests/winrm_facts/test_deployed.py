@@ -15,6 +15,7 @@ PowerShell form ("CommunicationInterrupted") and the FSM_STATE form
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -278,8 +279,6 @@ def test_phase_and_only_that_do_not_meet_are_refused(estate: Estate) -> None:
 
 
 def test_checks_listing_shows_phases(estate: Estate) -> None:
-    import json
-
     listing = run_cli("checks", "--format", "json", tmp=estate.folder)
     by_id = {c["id"]: c["phases"] for c in json.loads(listing.stdout)}
     assert by_id["deployed.state"] == ["deployed"]
@@ -289,3 +288,67 @@ def test_checks_listing_shows_phases(estate: Estate) -> None:
     assert "phases" in table.stdout
     line = next(row for row in table.stdout.splitlines() if "deployed.relationship" in row)
     assert line.rstrip().endswith("deployed")
+
+
+def test_deployed_site_runs_merge_like_one_run(estate: Estate, deployed: CliRun) -> None:
+    """Two runs that each reach one partner merge into the findings of one run, in the deployed phase."""
+    inventory = estate.inventory(estate.relationships)
+    checks = "deployed.relationship,deployed.state,net.partner-port"
+    parts = []
+    for side in ("healthy-a", "healthy-b"):
+        path = estate.folder / f"site-{side}.json"
+        run = run_cli(
+            "check",
+            inventory,
+            "--phase",
+            "deployed",
+            "--only",
+            checks,
+            "--only-servers",
+            side,
+            "--timeout",
+            "1",
+            "--json",
+            path,
+            tmp=estate.folder,
+            env={PASSWORD_ENV: PASSWORD},
+        )
+        assert run.report is not None and run.report["run"]["phase"] == "deployed"
+        parts.append(path)
+    merged_path = estate.folder / "merged.json"
+    merged = run_cli("report", "merge", *parts, "--json", merged_path, tmp=estate.folder, json_report=False)
+    assert merged.returncode in (0, 1), merged.stderr
+    report = json.loads(merged_path.read_text(encoding="utf-8"))
+    assert report["run"]["phase"] == "deployed"
+
+    def healthy(findings: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+        return {
+            (f["check"], f["target"]): f["status"]
+            for f in findings
+            if f["check"] in checks.split(",") and f["target"].startswith("healthy")
+        }
+
+    assert healthy(report["findings"]) == healthy(deployed.report["findings"])  # type: ignore[index]
+    assert healthy(report["findings"])[("deployed.relationship", "healthy")] == "pass"
+
+
+def test_reports_of_different_phases_are_not_merged(estate: Estate) -> None:
+    inventory = estate.inventory(estate.relationships)
+    paths = []
+    for phase in ("planned", "deployed"):
+        path = estate.folder / f"phase-{phase}.json"
+        run_cli(
+            "check",
+            inventory,
+            "--phase",
+            phase,
+            "--only",
+            "winrm.server-identity",
+            "--json",
+            path,
+            tmp=estate.folder,
+        )
+        paths.append(path)
+    refused = run_cli("report", "merge", *paths, tmp=estate.folder, json_report=False)
+    assert refused.returncode != 0
+    assert "different phases" in refused.stderr and "planned" in refused.stderr
