@@ -106,7 +106,7 @@ def test_a_hub_connects_to_every_partner_in_one_run(tmp_path: Path) -> None:
     hub = parsed.plan["s0"]
     sent = fact_scripts(partners_of(loaded.model.server("s0"), loaded), 5.0, constrained=None)
     assert [parsed.scripts[n][1] for n in hub.scripts] == [s.text for s in sent]
-    assert [s.name for s in sent] == ["host", "dhcp", "firewall"]
+    assert [s.name for s in sent] == ["host", "dhcp", "firewall", "config"]
     dhcp = sent[1].text
     assert all(f"10.9.0.{i + 1}:647" in dhcp for i in range(1, 32))
     assert "Net.Sockets.TcpClient" in dhcp and "Test-NetConnection -ComputerName" in dhcp

@@ -177,12 +177,14 @@ def test_constrained_language_host_got_scripts_it_accepts(estate: Estate, releas
     host = estate.servers[f"clm-{release}"]
     assert host.endpoint is not None
     scripts = host.endpoint.scripts
-    assert [MARKER_PATTERN.search(s).group("name") for s in scripts] == ["host", "dhcp", "firewall"]  # type: ignore[union-attr]
+    # host on its command line, then the bootstrap and the fold it got on stdin (dhcp first)
+    assert [MARKER_PATTERN.search(s).group("name") for s in scripts] == ["host", "stdin", "dhcp"]  # type: ignore[union-attr]
     for script in scripts:
         assert refusals(script) == [], refusals(script)
         assert violations(script) == []
-    assert "Test-NetConnection -ComputerName" in scripts[1]
-    assert "TcpClient" not in scripts[1]
+    assert "fovalidate-firewall/1" in scripts[2] and "fovalidate-config/1" in scripts[2]
+    assert "Test-NetConnection -ComputerName" in scripts[2]
+    assert "TcpClient" not in scripts[2]
 
 
 def test_constrained_language_filtered_partner(run: CliRun) -> None:

@@ -9,6 +9,7 @@ import pytest
 from winrm_facts.support import PASSWORD_ENV, Estate
 
 from fovalidate.emulators.windows import ScopeState
+from fovalidate.facts.windows import SectionError
 from fovalidate.findings import Status
 from fovalidate.inventory import load_inventory
 from fovalidate.inventory.loader import LoadedInventory
@@ -62,13 +63,23 @@ def test_gather_one_shell_and_facts(estate: tuple[Estate, LoadedInventory], monk
     before, operations_before = endpoint.requests, len(endpoint.operations)
     facts = WinRMProbe().gather(inventory.model.server("hub"), context(inventory))
     operations = endpoint.operations[operations_before:]
-    assert operations.count("Create") == 1  # one shell for all three scripts
+    assert operations.count("Create") == 1  # one shell for all four scripts
+    # host on its own command line; dhcp, firewall and config folded on the stdin of one more
+    assert operations.count("Command") == 2 and operations.count("Send") == 1
     # p2 refuses the connection, which Windows reports after about 2 s: longer than this
     # estate's 1 s OperationTimeout, so the dhcp script's output is asked for again.
     polls = operations.count("Receive") - operations.count("Command")
     assert polls <= 2
-    assert facts.requests == endpoint.requests - before <= 10 + polls
-    assert facts.scripts_run == ("fovalidate-host/1", "fovalidate-dhcp/1", "fovalidate-firewall/1")
+    assert facts.requests == endpoint.requests - before <= 9 + polls
+    assert facts.scripts_run == (
+        "fovalidate-host/1",
+        "fovalidate-dhcp/1",
+        "fovalidate-firewall/1",
+        "fovalidate-config/1",
+    )
+    config = facts.require(facts.server_config)
+    assert not isinstance(config.option_definitions, SectionError)
+    assert [str(d.scope_id) for d in facts.require(facts.scope_details)] == ["10.70.0.0"]
     # The firewall script was asked about 647, the hub's own port and its partners' ports.
     ports = facts.require(facts.firewall_rules).ports
     assert ports[0] == 647
@@ -151,8 +162,8 @@ def test_constrained_language_host_gets_the_test_netconnection_script(
         assert connect.result == "open" and connect.elapsed_ms is not None
         endpoint = built.servers["clm"].endpoint
         assert endpoint is not None
-        _host, dhcp, _firewall = endpoint.scripts
-        assert "Test-NetConnection -ComputerName" in dhcp and "TcpClient" not in dhcp
+        _host, _bootstrap, folded = endpoint.scripts
+        assert "Test-NetConnection -ComputerName" in folded and "TcpClient" not in folded
         assert facts.require(facts.service).state == "Running"
     finally:
         built.close()

@@ -10,13 +10,18 @@ import pytest
 from fovalidate.probes.winrm import factscripts
 from fovalidate.probes.winrm.factscripts import (
     SCRIPT_NAMES,
+    STDIN_SEPARATOR,
     ScriptParameterError,
     command_line_length,
     fact_scripts,
     firewall_ports,
     firewall_script,
+    fold,
+    host_script,
     minify,
     render,
+    stdin_bootstrap,
+    stdin_scripts,
 )
 from fovalidate.probes.winrm.readonly import violations
 from fovalidate.probes.winrm.transport import MAX_COMMAND_LINE, encode_command
@@ -47,19 +52,24 @@ def test_shipped_script_is_read_only(name: str) -> None:
     ids=["none", "one", "hub-31", "wide-31", "wide-62"],
 )
 def test_sent_scripts_fit_the_command_line_and_stay_read_only(partners: list[tuple[str, int]]) -> None:
-    scripts = fact_scripts(partners, connect_timeout=600)
-    sent = [p for s in scripts if s.name == "dhcp" for p in _pairs(s.text)]
-    assert sorted(sent) == sorted(f"{a}:{p}" for a, p in partners)  # every partner exactly once
-    assert [s.name for s in scripts[:2]] == ["host", "dhcp"]
-    for script in scripts:
+    """What the probe sends: host and the stdin bootstrap on command lines (within
+    the limit), dhcp, firewall and config folded on the bootstrap's stdin, every
+    partner once, every failover port, all read-only."""
+    for script in (host_script(), stdin_bootstrap()):
         command = encode_command(script.text)
         assert len(command) <= MAX_COMMAND_LINE, (script.name, len(command))
         assert command_line_length(script) == len(command)
         problems = violations(script.text)  # comments are not allowed in what is sent
         assert problems == [], "\n".join(str(p) for p in problems)
-    assert scripts[-1].name == "firewall" and [s.name for s in scripts].count("firewall") == 1
-    if len(partners) <= 15:
-        assert len(scripts) == 3  # the usual case: three commands per server
+    folded = stdin_scripts(partners, connect_timeout=600)
+    assert [s.name for s in folded] == ["dhcp", "firewall", "config"]
+    sent = [p for s in folded if s.name == "dhcp" for p in _pairs(s.text)]
+    assert sorted(sent) == sorted(f"{a}:{p}" for a, p in partners)  # every partner exactly once
+    assert set(firewall_ports(folded[1])) == {647, *(p for _, p in partners)}
+    text = fold(folded)
+    assert text.isascii() and text.count(STDIN_SEPARATOR) == 2
+    problems = violations(text)
+    assert problems == [], "\n".join(str(p) for p in problems)
 
 
 def _pairs(text: str) -> list[str]:
@@ -72,18 +82,19 @@ def _pairs(text: str) -> list[str]:
 @pytest.mark.parametrize("partners", [TYPICAL[:1], TYPICAL, WIDE], ids=["one", "hub-31", "wide-62"])
 def test_constrained_language_variant_fits_and_stays_read_only(partners: list[tuple[str, int]]) -> None:
     """The dhcp script sent to a server in ConstrainedLanguage mode: Test-NetConnection
-    instead of TcpClient, every partner once, within the command line."""
+    instead of TcpClient, every partner once, read-only; the collector's command-line
+    variant still fits."""
+    folded = stdin_scripts(partners, connect_timeout=600, constrained=True)
+    (dhcp,) = [s for s in folded if s.name == "dhcp"]
+    assert sorted(_pairs(dhcp.text)) == sorted(f"{a}:{p}" for a, p in partners)
+    assert "Test-NetConnection -ComputerName" in dhcp.text and "TcpClient" not in dhcp.text
+    assert "-WA 0" in dhcp.text  # the alias keeps it short
+    assert violations(fold(folded)) == []
     scripts = fact_scripts(partners, connect_timeout=600, constrained=True)
-    sent = [p for s in scripts if s.name == "dhcp" for p in _pairs(s.text)]
-    assert sorted(sent) == sorted(f"{a}:{p}" for a, p in partners)
-    for script in scripts[1:]:
-        assert len(encode_command(script.text)) <= MAX_COMMAND_LINE
+    for script in scripts:
+        if script.name != "config":
+            assert len(encode_command(script.text)) <= MAX_COMMAND_LINE
         assert violations(script.text) == []
-        if script.name != "dhcp":
-            continue
-        assert "Test-NetConnection -ComputerName" in script.text and "TcpClient" not in script.text
-        assert "-WA 0" in script.text  # the alias keeps it short
-    assert len(scripts) <= len(fact_scripts(partners, connect_timeout=600))
 
 
 def test_connect_only_runs_leave_out_the_dhcp_queries() -> None:
@@ -141,19 +152,21 @@ def test_addresses_are_rebuilt_from_validated_values() -> None:
 
 def test_firewall_script_asks_about_647_and_every_failover_port() -> None:
     partners = [("10.0.0.2", 6470), ("10.0.0.3", 647), ("10.0.0.4", 65535)]
-    firewall = fact_scripts(partners, 5, own_ports=(1647,))[-1]
-    assert firewall.name == "firewall"
+    (firewall,) = [s for s in fact_scripts(partners, 5, own_ports=(1647,)) if s.name == "firewall"]
     assert firewall_ports(firewall) == (647, 1647, 6470, 65535)
     assert "$Ports='647,1647,6470,65535'" in firewall.text
 
 
 def test_firewall_script_drops_ports_that_do_not_fit_the_command_line() -> None:
     many = [(f"10.0.{i // 250}.{i % 250 + 1}", 10000 + i) for i in range(120)]
-    firewall = fact_scripts(many, 5)[-1]
+    (firewall,) = [s for s in fact_scripts(many, 5) if s.name == "firewall"]
     kept = firewall_ports(firewall)
     assert kept[0] == 647 and 1 < len(kept) < 121
     assert command_line_length(firewall) <= MAX_COMMAND_LINE
     assert violations(firewall.text) == []
+    # On stdin (what the probe sends) nothing is dropped.
+    (folded,) = [s for s in stdin_scripts(many, 5) if s.name == "firewall"]
+    assert len(firewall_ports(folded)) == 121
 
 
 @pytest.mark.parametrize("port", [0, 70000, -1])

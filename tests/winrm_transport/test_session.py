@@ -219,3 +219,38 @@ def test_client_certificate_authentication(endpoint, pki) -> None:
         assert session.run_script("whoami", name="whoami").exit_code == 0
     assert peer.scripts == ["whoami"]
     assert session.requests == peer.requests == 4  # Create, Command, Receive, Delete
+
+
+def _stdin_echo(script: str, stdin: bytes | None = None) -> CommandResult:
+    """Answers with the script's head and the stdin the command got (None: none)."""
+    got = None if stdin is None else stdin.decode("utf-8")
+    return CommandResult(stdout=json.dumps({"head": script[:40], "stdin": got}).encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("scheme", "transport", "expected_requests"),
+    [
+        # logon (2), Create, one script on its command line (Command, Receive), one
+        # fed on stdin (Command, Send, Receive), Delete: the fact set's shape
+        ("http", "ntlm", 2 + 1 + 2 + 3 + 1),
+        ("https", "ntlm", 2 + 2 + 3 + 1),
+        ("https", "basic", 1 + 2 + 3 + 1),
+    ],
+)
+def test_script_fed_on_stdin(endpoint, pki, password, scheme, transport, expected_requests) -> None:
+    """A WS-Management Send (MS-WSMV 3.1.4.13) carries a text far longer than any
+    command line to the command's stdin, sealed like every other message over http."""
+    peer = endpoint(scheme=scheme, auth=transport, handler=_stdin_echo)
+    server = make_server(peer.port, scheme=scheme, transport=transport, ca_trust_path=pki["ca"])
+    payload = "Get-Date\n" * 5000  # 45,000 characters: five times the command-line limit
+    with WinRMSession(server, password=password, timeout=2) as session:
+        plain = session.run_script("'on the command line'", name="plain")
+        fed = session.run_script("$input | Out-String", name="fed", stdin=payload.encode("ascii"))
+    assert json.loads(plain.stdout) == {"head": "'on the command line'", "stdin": None}
+    assert json.loads(fed.stdout) == {"head": "$input | Out-String", "stdin": payload}
+    assert peer.operations == ["Create", "Command", "Receive", "Command", "Send", "Receive", "Delete"]
+    # The endpoint records the stdin text after the script it fed.
+    assert peer.scripts == ["'on the command line'", "$input | Out-String", payload]
+    assert session.requests == peer.requests == expected_requests
+    if scheme == "http":
+        assert all(kind.startswith("multipart/encrypted") for kind in peer.content_types)

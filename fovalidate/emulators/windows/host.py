@@ -45,6 +45,16 @@ failover connects at once with AccessDenied (WSAEACCES);
 logon without delegation ("list", "empty" or "error"; which one Windows
 does is UNCONFIRMED).
 
+Server-level DHCP configuration and per-scope details (the config script,
+`dhcpconfig`): `option_definitions`, `classes`, `server_options`,
+`server_policies`, `mac_filters`, `dns_settings`, `dns_credential`, and on
+each `ScopeState` its `options`, `reservations`, `exclusions` and
+`policies`; all in the fact types of `fovalidate.facts.windows_config`.
+
+The dhcp, firewall and config scripts arrive folded on the stdin of the
+bootstrap script (`stdin.ps1`); the host answers each as if it had come on
+its own, with the separator line between the answers.
+
 Faults, per script name (`faults={"host": "garbage"}`): "garbage",
 "clixml-error" (nothing on stdout, an error record on stderr),
 "clixml-progress" (a normal answer plus progress records, harmless),
@@ -68,7 +78,17 @@ from typing import Any
 from fovalidate.emulators.windows import language, w32tm
 from fovalidate.emulators.windows.psjson import PSArray, PSDate, dumps
 from fovalidate.emulators.wsman import CommandResult
-from fovalidate.probes.winrm.factscripts import MARKER_PATTERN
+from fovalidate.facts.windows_config import (
+    DhcpClass,
+    DnsCredential,
+    DnsUpdateSettings,
+    MacFilters,
+    OptionDefinition,
+    OptionValue,
+    Policy,
+    Reservation,
+)
+from fovalidate.probes.winrm.factscripts import MARKER_PATTERN, STDIN_SEPARATOR
 
 RULE_IN = "Microsoft-Windows-DHCP-Failover-TCP-In"
 RULE_OUT = "Microsoft-Windows-DHCP-Failover-TCP-Out"
@@ -232,12 +252,30 @@ class FirewallProfileState:
 
 @dataclass
 class ScopeState:
+    """One IPv4 scope and what the config script reads of it.
+
+    `options`, `reservations` (each with its own `options`), `exclusions`
+    (inclusive (start, end) address pairs) and `policies` (scope policies
+    with their `ranges` and `options`; their `scope_id` is filled in) use the
+    fact types of `fovalidate.facts.windows_config`, so a test states the
+    host's configuration in the terms the checks read. Two partners whose
+    reservations differ::
+
+        ScopeState("10.1.0.0/24", reservations=(Reservation(IPv4Address("10.1.0.50"), "00-11-22-33-44-55"),))
+        ScopeState("10.1.0.0/24")  # on the partner: the reservation is missing
+    """
+
     network: str
     start: str = ""
     end: str = ""
     type: str = "Dhcp"
     state: str = "Active"
     name: str = ""
+    options: tuple[OptionValue, ...] = ()
+    reservations: tuple[Reservation, ...] = ()
+    exclusions: tuple[tuple[str, str], ...] = ()
+    policies: tuple[Policy, ...] = ()
+    lease_seconds: int = 8 * 86400
 
     @property
     def net(self) -> ipaddress.IPv4Network:
@@ -341,6 +379,24 @@ class WindowsHost:
     #: "list" (answers), "empty" (nothing, as a comparable AD query did in
     #: Crypt32/PSPKI#12) or "error" (WIN32 5). Which Windows does is UNCONFIRMED.
     in_dc_network_logon: str = "list"
+    #: Server-level DHCP configuration, read by the config script (`dhcpconfig`).
+    #: None: the standard definitions / classes of a fresh server
+    #: (dhcpconfig.STANDARD_DEFINITIONS, dhcpconfig.STANDARD_CLASSES); give the
+    #: full tuple to add custom ones (`dhcpconfig.with_standard(...)`).
+    option_definitions: tuple[OptionDefinition, ...] | None = None
+    classes: tuple[DhcpClass, ...] | None = None
+    #: server-level option values (PolicyName "" unless they belong to a server policy)
+    server_options: tuple[OptionValue, ...] = ()
+    #: server-level policies (no ScopeId); their `options` are read with -PolicyName
+    server_policies: tuple[Policy, ...] = ()
+    mac_filters: MacFilters = field(default_factory=lambda: MacFilters(False, False))
+    #: Get-DhcpServerv4DnsSetting; the default is a fresh server's (windows-output-samples.md 2.9)
+    dns_settings: DnsUpdateSettings = field(
+        default_factory=lambda: DnsUpdateSettings("OnClientRequest", True, False, False, False, "")
+    )
+    #: Get-DhcpServerDnsCredential; None: no credential set (empty names, UNCONFIRMED shape).
+    #: Server 2012 has no such cmdlet (its profile lists it as missing).
+    dns_credential: DnsCredential | None = None
     #: script name -> fault (see the module docstring)
     faults: dict[str, str] = field(default_factory=dict)
     #: every script text received, in order
@@ -349,15 +405,48 @@ class WindowsHost:
 
     # -- CommandHandler ---------------------------------------------------------
 
-    def __call__(self, script: str) -> CommandResult:
+    def __call__(self, script: str, stdin: bytes | None = None) -> CommandResult:
+        match = MARKER_PATTERN.search(script)
+        if stdin is not None and match is not None and match.group("name") == "stdin":
+            return self._run_fold(script, stdin)
+        return self._run_one(script)
+
+    def _run_fold(self, bootstrap: str, stdin: bytes) -> CommandResult:
+        """The bootstrap (stdin.ps1) running the fact scripts folded on its stdin.
+
+        Invoke-Expression runs them in order in one process; each prints its
+        answer and the fold prints the separator between them. A script
+        that fails prints nothing and writes its error record to stderr; a
+        hung one hangs the whole command. In Constrained Language Mode the
+        folded text is judged like a script of its own (Invoke-Expression
+        runs it constrained, about_Language_Modes); a refusal fails it all,
+        as `_refused` explains.
+        """
+        text = stdin.decode("utf-8", "replace")
+        if self.language_mode == "ConstrainedLanguage":
+            refused = language.refusals(bootstrap) or language.refusals(text)
+            if refused:
+                return self._refused(refused[0])
+        results = [
+            self._run_one(part, judged=True) for part in text.split(f"'{STDIN_SEPARATOR}'\n") if part.strip()
+        ]
+        separator = STDIN_SEPARATOR.encode("ascii") + b"\r\n"
+        stdout = separator.join(result.stdout for result in results)
+        stderr = b"".join(result.stderr for result in results)
+        exit_code = max((result.exit_code for result in results), default=0)
+        if any(result.hang for result in results):
+            return CommandResult(hang=True)
+        return CommandResult(stdout=stdout, stderr=stderr, exit_code=exit_code)
+
+    def _run_one(self, script: str, *, judged: bool = False) -> CommandResult:
         started = time.time()
         with self._lock:
             self.received.append(script)
         match = MARKER_PATTERN.search(script)
-        if match is None or match.group("name") not in ("host", "dhcp", "firewall"):
+        if match is None or match.group("name") not in ("host", "dhcp", "firewall", "config"):
             return _unknown_command(script)
         name = match.group("name")
-        if self.language_mode == "ConstrainedLanguage":
+        if self.language_mode == "ConstrainedLanguage" and not judged:
             refused = language.refusals(script)
             if refused:
                 return self._refused(refused[0])
@@ -374,9 +463,9 @@ class WindowsHost:
             )
         if fault == "huge":
             return CommandResult(stdout=b'{"Script":"' + b"x" * (5 * 1024 * 1024) + b'"}', exit_code=0)
-        if name == "firewall":
-            answer = self.firewall_answer(script)
-            answer["Script"] = match.group(0)  # this script reads no clock
+        if name in ("firewall", "config"):
+            answer = self.firewall_answer(script) if name == "firewall" else config_answer(self)
+            answer["Script"] = match.group(0)  # these scripts read no clock
         else:
             answer = self.host_answer() if name == "host" else self.dhcp_answer(script)
             self._stamp_clock(answer, started, match.group(0))
@@ -1038,3 +1127,7 @@ def _unknown_command(script: str) -> CommandResult:
     )
     category = f"ObjectNotFound: ({word}:String) [], CommandNotFoundException"
     return CommandResult(stderr=clixml_error(message, category, "CommandNotFoundException"), exit_code=1)
+
+
+# At the end: dhcpconfig reads WindowsHost's fields and helpers defined above.
+from fovalidate.emulators.windows.dhcpconfig import config_answer  # noqa: E402

@@ -3,14 +3,15 @@
 `WsmanEndpoint` listens on one address and port, over http or https, and
 authenticates like a Windows WinRM listener: NTLM through the Negotiate
 scheme (pyspnego acceptor; connection-based, so HTTP/1.1 keep-alive) with
-MS-WSMV message encryption, Basic, or a client certificate. Behind it, the five WinRS shell
-operations (Create, Command, Receive, Signal, Delete) run against a
+MS-WSMV message encryption, Basic, or a client certificate. Behind it, the six WinRS shell
+operations (Create, Command, Send, Receive, Signal, Delete) run against a
 `CommandHandler`: a function that gets the decoded PowerShell script of
 each command and says what the "server" prints.
 
 What it records, so tests can assert what the client did: `requests` (every
 HTTP request, authentication round trips included), `operations` (the shell
-operations in order), `scripts` (decoded scripts in order), `codepages`
+operations in order), `scripts` (decoded scripts in order, and the text a
+command got on stdin right after its script), `codepages`
 (asked for at Create) and `content_types` (of each request with a body,
 which shows whether it was encrypted).
 
@@ -106,8 +107,11 @@ class CommandResult:
 
 
 #: Called with the decoded PowerShell script (from -EncodedCommand / -enc,
-#: UTF-16LE base64), or with the raw command line for anything else.
-CommandHandler = Callable[[str], CommandResult]
+#: UTF-16LE base64), or with the raw command line for anything else; a
+#: command that was fed standard input (Send) is called as
+#: `handler(script, stdin=bytes)`, so handlers that never get stdin may take
+#: one argument.
+CommandHandler = Callable[..., CommandResult]
 
 
 def decode_command_line(line: str) -> str | None:
@@ -134,6 +138,9 @@ def decode_command_line(line: str) -> str | None:
 class _Command:
     #: None while the handler still runs
     result: CommandResult | None
+    #: the decoded script, kept until its stdin has ended (pipe-mode stdin only)
+    waiting_for_stdin: str | None = None
+    stdin: bytes = b""
     stdout_sent: int = 0
     stderr_sent: int = 0
     partial_given: bool = False
@@ -303,6 +310,8 @@ class WsmanEndpoint(Peer):
             return self._command(request)
         if request.action == "Receive":
             return self._receive(request)
+        if request.action == "Send":
+            return self._send(request)
         if request.action == "Signal":
             return self._signal(request)
         if request.action == "Delete":
@@ -355,19 +364,51 @@ class WsmanEndpoint(Peer):
                 with self._lock:
                     self.scripts.append(script)
 
-            def run(text: str = script if script is not None else line) -> None:
-                command.result = self._run_handler(text)
-                command.finished.set()
-
-            threading.Thread(target=run, name="emulated-command", daemon=True).start()
+            text = script if script is not None else line
+            if request.options.get("WINRS_CONSOLEMODE_STDIN", "TRUE").upper() == "FALSE":
+                # stdin is a pipe the client will feed with Send (MS-WSMV 3.1.4.13).
+                # A real process would start now and block reading it; the
+                # emulated one starts when the stream has ended, with all of it.
+                command.waiting_for_stdin = text
+            else:
+                self._start_handler(command, text, None)
         command_id = str(uuid.uuid4()).upper()
         with self._lock:
             shell.commands[command_id] = command
         return 200, soap.command_response(request, command_id)
 
-    def _run_handler(self, text: str) -> CommandResult:
+    def _start_handler(self, command: _Command, text: str, stdin: bytes | None) -> None:
+        def run() -> None:
+            command.result = self._run_handler(text, stdin)
+            command.finished.set()
+
+        threading.Thread(target=run, name="emulated-command", daemon=True).start()
+
+    def _send(self, request: soap.Request) -> tuple[int, bytes]:
+        """Send (MS-WSMV 3.1.4.13): input for a command's stdin; End="true" closes it."""
+        shell = self._shell(request)
+        if shell is None:
+            return 500, soap.shell_not_found(request.message_id, self.machine, request.shell_id)
+        with self._lock:
+            command = shell.commands.get(request.command_id or "")
+        if command is None or request.stdin is None:
+            return 500, soap.bad_request(
+                request.message_id, self.machine, f"The command {request.command_id} was not found."
+            )
+        if command.waiting_for_stdin is None:
+            # Console-mode stdin, or a stream that already ended: the input is dropped.
+            return 200, soap.send_response(request)
+        command.stdin += request.stdin
+        if request.stdin_end:
+            text, command.waiting_for_stdin = command.waiting_for_stdin, None
+            with self._lock:
+                self.scripts.append(command.stdin.decode("utf-8", "replace"))
+            self._start_handler(command, text, command.stdin)
+        return 200, soap.send_response(request)
+
+    def _run_handler(self, text: str, stdin: bytes | None = None) -> CommandResult:
         try:
-            result = self.handler(text)
+            result = self.handler(text) if stdin is None else self.handler(text, stdin=stdin)
             if not isinstance(result, CommandResult):
                 raise TypeError(f"the handler returned {type(result).__name__}, not CommandResult")
             return result

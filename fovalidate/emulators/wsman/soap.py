@@ -1,6 +1,6 @@
 """SOAP envelopes of the WinRS shell operations, read and written like Windows does.
 
-Only what a WinRS client uses: Create, Command, Receive, Signal and Delete
+Only what a WinRS client uses: Create, Command, Send, Receive, Signal and Delete
 on the `windows/shell/cmd` resource, and WS-Management faults. The answers
 follow the shape Windows Server sends (MS-WSMV 3.1.4), including the parts
 pywinrm looks for: the ShellId selector, the CommandId, base64 `Stream`
@@ -39,6 +39,7 @@ RESPONSE_ACTIONS = {
     "Command": SHELL_URI + "/CommandResponse",
     "Receive": SHELL_URI + "/ReceiveResponse",
     "Signal": SHELL_URI + "/SignalResponse",
+    "Send": SHELL_URI + "/SendResponse",
 }
 SIGNAL_TERMINATE = SHELL_URI + "/signal/terminate"
 STATE_DONE = SHELL_URI + "/CommandState/Done"
@@ -64,6 +65,9 @@ class Request:
     command: str | None = None  # Command: the command line (Command + Arguments)
     command_id: str | None = None  # Receive, Signal: the CommandId attribute
     signal_code: str | None = None
+    #: Send: the stdin bytes (base64-decoded, MS-WSMV 3.1.4.1.31.1) and whether the stream ended
+    stdin: bytes | None = None
+    stdin_end: bool = False
 
 
 class BadEnvelope(ValueError):
@@ -90,6 +94,8 @@ def parse_request(body: bytes) -> Request:
     }
     body_node = root.find("s:Body", NS)
     command = command_id = signal_code = None
+    stdin: bytes | None = None
+    stdin_end = False
     if body_node is not None:
         line = body_node.find("rsp:CommandLine", NS)
         if line is not None:
@@ -105,6 +111,18 @@ def parse_request(body: bytes) -> Request:
         if signal is not None:
             command_id = signal.get("CommandId")
             signal_code = signal.findtext("rsp:Code", "", NS).strip()
+        # MS-WSMV 3.1.4.13 Send: rsp:Send holds rsp:Stream Name="stdin" elements with
+        # the CommandId, base64 data, and End="true" on the last (3.1.4.1.31.1).
+        for stream in body_node.findall("rsp:Send/rsp:Stream", NS):
+            if stream.get("Name", "stdin") != "stdin":
+                continue
+            command_id = stream.get("CommandId") or command_id
+            try:
+                chunk = base64.b64decode((stream.text or "").strip(), validate=True)
+            except ValueError:
+                raise BadEnvelope("a stdin stream that is not base64") from None
+            stdin = (stdin or b"") + chunk
+            stdin_end = stdin_end or stream.get("End", "false").strip().lower() == "true"
     return Request(
         action=ACTIONS.get(action_uri, action_uri),
         message_id=text("a:MessageID") or "",
@@ -115,6 +133,8 @@ def parse_request(body: bytes) -> Request:
         command=command,
         command_id=command_id,
         signal_code=signal_code,
+        stdin=stdin,
+        stdin_end=stdin_end,
     )
 
 
@@ -200,6 +220,11 @@ def receive_response(
 
 def signal_response(request: Request) -> bytes:
     return _envelope(RESPONSE_ACTIONS["Signal"], request.message_id, "<rsp:SignalResponse/>")
+
+
+def send_response(request: Request) -> bytes:
+    """The answer to Send (MS-WSMV 3.1.4.13: rsp:SendResponse)."""
+    return _envelope(RESPONSE_ACTIONS["Send"], request.message_id, "<rsp:SendResponse/>")
 
 
 def delete_response(request: Request) -> bytes:

@@ -6,6 +6,17 @@ removed: a WinRM command line is limited to 8,191 characters, and the script
 travels base64-encoded in UTF-16LE (about 2.7 characters per script
 character).
 
+Capacity. A WinRS command costs two HTTP requests (Command, Receive) and
+its command line at most 8,191 characters, and a server's whole fact set
+must stay within 10 requests. So only `host` goes on a command line of its
+own (its answer says the language mode, which decides how `dhcp` connects);
+`dhcp`, `firewall` and `config` are folded into one text (`fold`) that
+travels on the standard input of one small bootstrap command (`stdin.ps1`):
+one Command, one Send (MS-WSMV 3.1.4.13), one Receive. Standard input has
+no length limit, so the fold carries every partner and every port. Over
+http + NTLM a full fact set is 9 requests (2 logon, Create, 2 for host,
+3 for the fold, Delete), 8 over https + NTLM, 7 over https + Basic.
+
 Parameters are substituted into placeholders that sit inside single-quoted
 PowerShell strings (`'{{PARTNERS}}'`). Only values rebuilt from validated
 types are substituted (IPv4 addresses, integers), and the result is checked
@@ -23,11 +34,15 @@ from importlib import resources
 
 from fovalidate.probes.winrm.transport import MAX_COMMAND_LINE, encode_command
 
-#: The scripts a full fact set runs, in order. Each adds one Command/Receive
-#: exchange to the shell, so keep this list short (<= 10 HTTP requests per
-#: server in total, shell and authentication included: three scripts are
-#: 10 over http + NTLM, so there is no room for a fourth).
-SCRIPT_NAMES = ("host", "dhcp", "firewall")
+#: The shipped scripts: the fact scripts in the order a full fact set runs
+#: them, then the bootstrap that runs the folded ones from stdin.
+SCRIPT_NAMES = ("host", "dhcp", "firewall", "config", "stdin")
+#: The fact scripts that travel folded on the bootstrap's stdin, in order.
+STDIN_SCRIPT_NAMES = ("dhcp", "firewall", "config")
+#: What the fold prints between two scripts' answers: a line no JSON answer
+#: can contain (ConvertTo-Json writes < and > as \u003c and \u003e,
+#: windows-output-samples.md 8.2, and the scripts escape all but printable ASCII).
+STDIN_SEPARATOR = "<fovalidate-next/>"
 
 #: The port every failover relationship uses unless DhcpFailoverPort says otherwise.
 DEFAULT_FAILOVER_PORT = 647
@@ -269,12 +284,13 @@ def dhcp_script(
     )
 
 
-def firewall_script(ports: Iterable[int]) -> FactScript:
+def firewall_script(ports: Iterable[int], *, fit_command_line: bool = True) -> FactScript:
     """The firewall script for `ports` (647 always comes first).
 
-    Ports that would make the command line too long are left out (more than
-    about 20 distinct ports); the script's answer says which it looked at
-    (`firewall_ports`), and the firewall check says so for the others.
+    On a command line (`fit_command_line`), ports that would make it too
+    long are left out (more than about 20 distinct ports); the script's
+    answer says which it looked at (`firewall_ports`), and the firewall
+    check says so for the others. On stdin every port goes in.
     """
     wanted = [DEFAULT_FAILOVER_PORT]
     for port in ports:
@@ -285,9 +301,57 @@ def firewall_script(ports: Iterable[int]) -> FactScript:
             wanted.append(number)
     while True:
         script = render("firewall", {"PORTS": ",".join(str(port) for port in wanted)})
-        if len(wanted) == 1 or command_line_length(script) <= MAX_COMMAND_LINE:
+        if not fit_command_line or len(wanted) == 1 or command_line_length(script) <= MAX_COMMAND_LINE:
             return script
         wanted.pop()
+
+
+def config_script() -> FactScript:
+    """The config script (server-level settings and scope details; no parameters)."""
+    return render("config")
+
+
+def stdin_bootstrap() -> FactScript:
+    """The command-line script that runs the folded scripts from its stdin."""
+    return render("stdin")
+
+
+def stdin_scripts(
+    partners: Iterable[tuple[ipaddress.IPv4Address | str, int]],
+    connect_timeout: float,
+    *,
+    own_ports: Iterable[int] = (),
+    constrained: bool | None = False,
+) -> tuple[FactScript, ...]:
+    """The scripts folded onto the bootstrap's stdin: dhcp for every partner
+    (one run: stdin has no length limit), firewall, config."""
+    pending = _unique_partners(partners)
+    ports = [*own_ports, *(port for _, port in pending)]
+    return (
+        dhcp_script(pending, connect_timeout, constrained=constrained),
+        firewall_script(ports, fit_command_line=False),
+        config_script(),
+    )
+
+
+def fold(scripts: Iterable[FactScript]) -> str:
+    """One text that runs `scripts` in order, printing STDIN_SEPARATOR between their answers.
+
+    ASCII only (a test checks the shipped scripts): the bytes on stdin then
+    read the same in any code page the shell uses.
+    """
+    separator = f"'{STDIN_SEPARATOR}'\n"
+    text = separator.join(script.text for script in scripts)
+    text.encode("ascii")
+    return text
+
+
+def split_answers(stdout: bytes, count: int) -> list[bytes]:
+    """The fold's stdout cut into `count` answers (missing ones are empty)."""
+    parts = [part.strip(b"\r\n") for part in stdout.split(STDIN_SEPARATOR.encode("ascii"))]
+    if len(parts) > count:
+        parts = [*parts[: count - 1], STDIN_SEPARATOR.encode("ascii").join(parts[count - 1 :])]
+    return parts + [b""] * (count - len(parts))
 
 
 def firewall_ports(script: FactScript) -> tuple[int, ...]:
@@ -303,9 +367,10 @@ def fact_scripts(
     own_ports: Iterable[int] = (),
     constrained: bool | None = False,
 ) -> tuple[FactScript, ...]:
-    """Every script of the full fact set, in sending order.
+    """Every fact script of a full fact set as the collector runs them, in order.
 
-    Normally three: host, dhcp, firewall. A hub whose partner list makes the
+    Normally four: host, dhcp, firewall, config (the WinRM probe sends the
+    last three folded on stdin instead: `stdin_scripts`). A hub whose partner list makes the
     dhcp script too long for one command line gets extra connect-only runs
     of it for the rest of its partners (each run connects to its own share,
     all within one timeout), sent before the firewall script. The firewall
@@ -319,6 +384,7 @@ def fact_scripts(
         host_script(),
         *dhcp_scripts(pending, connect_timeout, constrained=constrained),
         firewall_script(ports),
+        config_script(),
     )
 
 

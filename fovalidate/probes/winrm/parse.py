@@ -769,7 +769,7 @@ def _failed(section: str, error: FactError) -> SectionError:
 
 
 def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> WindowsFacts:
-    """WindowsFacts from the answers of the host, dhcp (one or more runs) and firewall scripts."""
+    """WindowsFacts from the answers of the host, dhcp (one or more runs), firewall and config scripts."""
     host_answer = next((a for a in answers if a.script.name == "host"), None)
     dhcp_answers = [a for a in answers if a.script.name == "dhcp"]
     full_dhcp = next((a for a in dhcp_answers if shapes.field(a.data, "Scopes") is not None), None)
@@ -837,8 +837,15 @@ def build_facts(host: str, answers: Sequence[Answer], *, requests: int = 0) -> W
             if failed
             else SectionError("clock", "no answer carried the server's clock", Cause.BAD_OUTPUT)
         )
+    from fovalidate.probes.winrm.parse_config import build_config
+
+    server_config, scope_details = build_config(
+        next((a for a in answers if a.script.name == "config"), None), host
+    )
     return WindowsFacts(
         host=host,
+        server_config=server_config,
+        scope_details=scope_details,
         os=from_host("operating system", "Os", lambda raw: read_os(raw, powershell)),
         time=from_host("W32Time", "Time", read_time),
         service=from_host("DHCP Server service", "Service", read_service),

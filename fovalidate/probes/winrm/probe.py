@@ -22,13 +22,22 @@ from fovalidate.findings import Status
 from fovalidate.inventory.model import Server
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
 from fovalidate.probes.platform import not_windows
-from fovalidate.probes.winrm.factscripts import ScriptParameterError, dhcp_scripts, fact_scripts
+from fovalidate.probes.winrm.factscripts import (
+    ScriptParameterError,
+    fold,
+    host_script,
+    split_answers,
+    stdin_bootstrap,
+    stdin_scripts,
+)
 from fovalidate.probes.winrm.parse import Answer, BadAnswer, build_facts, decode_answer, language_mode
 
 if TYPE_CHECKING:
     import ipaddress
 
     from fovalidate.inventory.loader import LoadedInventory
+    from fovalidate.probes.winrm.factscripts import FactScript
+    from fovalidate.probes.winrm.transport import ScriptOutput, WinRMSession
 
 
 def partners_of(server: Server, inventory: LoadedInventory) -> list[tuple[ipaddress.IPv4Address, int]]:
@@ -109,21 +118,19 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         resolve_password(subject, context.credentials)
 
     def deadline(self, subject: Server, context: ProbeContext) -> float:
-        planned = fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject))
-        scripts = len(planned)
         settings = subject.winrm
         per_script = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(subject)
-        # The server's language mode is known only once it answered: allow for
-        # Constrained Language Mode's slower connects in every dhcp script.
-        allowance = CONSTRAINED_CONNECT_ALLOWANCE * sum(script.name == "dhcp" for script in planned)
-        return per_script * (scripts + 1) + allowance + float(settings.read_timeout) + 10
+        # Two commands (host, then the folded dhcp/firewall/config); the
+        # server's language mode is known only once it answered: allow for
+        # Constrained Language Mode's slower connects in the fold.
+        return per_script * 3 + CONSTRAINED_CONNECT_ALLOWANCE + float(settings.read_timeout) + 10
 
     def round_trips(self, subject: Server, context: ProbeContext) -> int:
-        """Ordering hint for the runner: logon, shell create and delete, then
-        a command and its output per script (bench/winrm.py counts 6-8)."""
+        """Ordering hint for the runner: logon, shell create and delete, host's
+        command and output, the fold's command, stdin and output."""
         if not subject.winrm.enabled:
             return 0
-        return 3 + 2 * len(fact_scripts(partners_of(subject, context.inventory), partner_timeout(subject)))
+        return 3 + 2 + 3
 
     def gather(self, subject: Server, context: ProbeContext) -> WindowsFacts:
         if subject.platform != "windows":
@@ -144,7 +151,8 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         password = resolve_password(subject, context.credentials)
         partners = partners_of(subject, context.inventory)
         try:
-            scripts = fact_scripts(partners, partner_timeout(subject), own_ports=(subject.failover_port,))
+            # Checked before anything is sent: a bad parameter is the inventory's fault.
+            stdin_scripts(partners, partner_timeout(subject), own_ports=(subject.failover_port,))
         except ScriptParameterError as exc:
             raise ProbeFailed(
                 FactError(
@@ -154,7 +162,7 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
 
         answers: list[Answer] = []
         # The dhcp script itself waits up to the connect timeout for silent
-        # partners, so each script gets that much on top of the usual limit.
+        # partners, so each command gets that much on top of the usual limit.
         script_timeout = max(float(context.timeout), float(settings.operation_timeout)) + partner_timeout(
             subject
         )
@@ -164,43 +172,23 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         try:
             context.progress(subject.name, "WinRM: connecting")
             session.open()
-            index = 0
-            while index < len(scripts):
-                script = scripts[index]
-                index += 1
-                if context.cancelled.is_set():
-                    break
-                if script.name == "dhcp" and index == 2 and language_mode(answers) == "ConstrainedLanguage":
-                    # The host script found Constrained Language Mode: send the
-                    # dhcp script(s) that test the connects with Test-NetConnection.
-                    constrained = dhcp_scripts(partners, partner_timeout(subject), constrained=True)
-                    scripts = (scripts[0], *constrained, *(s for s in scripts[1:] if s.name != "dhcp"))
-                    script = scripts[1]
+            host = host_script()
+            context.progress(subject.name, "WinRM: host facts")
+            answers.append(self._run(session, host, subject.name))
+            if not context.cancelled.is_set():
+                # The host script's answer says the language mode: in Constrained
+                # Language Mode the dhcp script tests the connects with Test-NetConnection.
+                constrained = language_mode(answers) == "ConstrainedLanguage"
+                if constrained:
                     session.script_timeout = script_timeout + CONSTRAINED_CONNECT_ALLOWANCE
-                context.progress(subject.name, f"WinRM: {script.name} facts")
-                try:
-                    output = session.run_script(script.text, name=script.name)
-                except ProbeFailed as failed:
-                    if not answers:
-                        raise
-                    answers.append(Answer(script, None, failed.error))
-                    continue
-                try:
-                    answer = decode_answer(
-                        script, output.stdout, output.stderr, output.exit_code, subject.name
-                    )
-                except BadAnswer as bad:
-                    answer = Answer(script, None, bad.error)
-                answers.append(
-                    Answer(
-                        script,
-                        answer.data,
-                        answer.error,
-                        answer.script_errors,
-                        sent_at=output.sent_at,
-                        received_at=output.received_at,
-                    )
+                folded = stdin_scripts(
+                    partners,
+                    partner_timeout(subject),
+                    own_ports=(subject.failover_port,),
+                    constrained=constrained,
                 )
+                context.progress(subject.name, "WinRM: dhcp, firewall and config facts")
+                answers.extend(self._run_folded(session, folded, subject.name))
         finally:
             session.close()
 
@@ -210,3 +198,55 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
         if not answers:
             raise ProbeFailed(FactError(Cause.INTERRUPTED, "the run stopped before any script ran"))
         return build_facts(subject.name, answers, requests=session.requests)
+
+    @staticmethod
+    def _run(session: WinRMSession, script: FactScript, host: str) -> Answer:
+        """Run one script on its own command line. A failed run raises ProbeFailed:
+        the first script failing means nothing can be read from this server."""
+        output = session.run_script(script.text, name=script.name)
+        return _decoded(script, output.stdout, output.stderr, output.exit_code, host, output)
+
+    @staticmethod
+    def _run_folded(session: WinRMSession, scripts: tuple[FactScript, ...], host: str) -> list[Answer]:
+        """Run `scripts` folded on the bootstrap's stdin; one Answer per script
+        (a failed run is every script's error: the host script's sections stay)."""
+        names = ", ".join(script.name for script in scripts)
+        try:
+            output = session.run_script(
+                stdin_bootstrap().text, name=names, stdin=fold(scripts).encode("ascii")
+            )
+        except ProbeFailed as failed:
+            return [Answer(script, None, failed.error) for script in scripts]
+        parts = split_answers(output.stdout, len(scripts))
+        # Error records on stderr belong to the scripts that printed nothing
+        # (the last one when all printed): a script that failed as a whole
+        # says why there.
+        silent = [index for index, part in enumerate(parts) if not part.strip()] or [len(scripts) - 1]
+        return [
+            _decoded(
+                script,
+                part,
+                output.stderr if index in silent else b"",
+                output.exit_code,
+                host,
+                output,
+            )
+            for index, (script, part) in enumerate(zip(scripts, parts, strict=True))
+        ]
+
+
+def _decoded(
+    script: FactScript, stdout: bytes, stderr: bytes, exit_code: int, host: str, output: ScriptOutput
+) -> Answer:
+    try:
+        answer = decode_answer(script, stdout, stderr, exit_code, host)
+    except BadAnswer as bad:
+        answer = Answer(script, None, bad.error)
+    return Answer(
+        script,
+        answer.data,
+        answer.error,
+        answer.script_errors,
+        sent_at=output.sent_at,
+        received_at=output.received_at,
+    )

@@ -17,7 +17,10 @@ and lists everything that is not on the allow-list:
 - assignments only to plain variables (no properties, no `$env:`), and no
   redirection into files;
 - in the collector (`fovalidate collect`, `answer_file_write=True`) one
-  more command: `ANSWER_FILE_WRITE`, which writes its answer file.
+  more command: `ANSWER_FILE_WRITE`, which writes its answer file;
+- in the shipped stdin bootstrap (scripts/stdin.ps1, its exact text) one
+  more: `Invoke-Expression ($input | Out-String)`, which runs the folded
+  fact scripts it gets on stdin (`STDIN_BOOTSTRAP_COMMAND`).
 
 `violations(script)` returns one line per problem; an empty list means the
 script passed. The tests run it on every shipped script and on every script
@@ -181,6 +184,7 @@ def violations(
     not in what is sent: the minifier must have removed them all.
     `answer_file_write` allows the collector's `ANSWER_FILE_WRITE`.
     """
+    bootstrap = _is_stdin_bootstrap(script)
     tree = _parser().parse(script.encode("utf-8"))
     root = tree.root_node
     found: list[Violation] = []
@@ -200,7 +204,11 @@ def violations(
     }
     for node in _walk(root):
         if node.type == "command":
-            found.extend(_check_command(node, functions, answer_file_write=answer_file_write))
+            found.extend(
+                _check_command(
+                    node, functions, answer_file_write=answer_file_write, stdin_bootstrap=bootstrap
+                )
+            )
         elif node.type == "invocation_expression":
             found.extend(_check_invocation(node))
         elif node.type == "member_access" and _static_type(node) is not None:
@@ -239,7 +247,24 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _check_command(node: Any, functions: set[str], *, answer_file_write: bool = False) -> list[Violation]:
+#: The one use of Invoke-Expression allowed: the stdin bootstrap (scripts/stdin.ps1)
+#: running what arrives on its standard input, and only in the shipped
+#: bootstrap's exact text (`_is_stdin_bootstrap`). What it runs are the
+#: shipped fact scripts, which this allow-list checks like any other (the
+#: tests check what the emulated hosts received on stdin too).
+STDIN_BOOTSTRAP_COMMAND = "invoke-expression($input|out-string)"
+
+
+def _is_stdin_bootstrap(script: str) -> bool:
+    from fovalidate.probes.winrm.factscripts import minify, source
+
+    shipped = source("stdin")
+    return script.strip() in (shipped.strip(), minify(shipped).strip())
+
+
+def _check_command(
+    node: Any, functions: set[str], *, answer_file_write: bool = False, stdin_bootstrap: bool = False
+) -> list[Violation]:
     name_node = next((c for c in node.children if c.type in ("command_name", "command_name_expr")), None)
     if name_node is None:
         return [_violation(node, "command without a recognisable name")]
@@ -254,6 +279,8 @@ def _check_command(node: Any, functions: set[str], *, answer_file_write: bool = 
     lowered = name.lower()
     arguments = [c for c in node.children if c.type == "command_elements"]
     tokens = [_text(t) for el in arguments for t in el.children if t.type not in ("command_argument_sep",)]
+    if stdin_bootstrap and "".join(_text(node).split()).lower() == STDIN_BOOTSTRAP_COMMAND:
+        return []
     if lowered in FORBIDDEN_COMMANDS:
         return [_violation(node, f"forbidden command {name}")]
     if answer_file_write and (lowered, *(t.lower() for t in tokens)) == ANSWER_FILE_WRITE:

@@ -171,8 +171,15 @@ class WinRMSession:
                 self._drop_transport()
                 raise ProbeFailed(self._failure) from None
 
-    def run_script(self, script: str, *, name: str) -> ScriptOutput:
-        """Run one PowerShell script in the shell and wait for it (at most `script_timeout`)."""
+    def run_script(self, script: str, *, name: str, stdin: bytes | None = None) -> ScriptOutput:
+        """Run one PowerShell script in the shell and wait for it (at most `script_timeout`).
+
+        `stdin`: bytes for the command's standard input, sent whole in one
+        WS-Management Send with End="true" (MS-WSMV 3.1.4.13) right after
+        the Command. The Command then asks for a pipe, not a console, as its
+        stdin (WINRS_CONSOLEMODE_STDIN FALSE, an option of the MS-WSMV Command message),
+        as Ansible's WinRM connection does when it feeds a script on stdin.
+        """
         command = encode_command(script)
         if len(command) > MAX_COMMAND_LINE:
             raise ProbeFailed(
@@ -189,7 +196,9 @@ class WinRMSession:
         with self.link.operation(self.script_timeout):
             try:
                 sent_at = time.time()
-                command_id = self._start(command)
+                command_id = self._start(command, console_mode_stdin=stdin is None)
+                if stdin is not None:
+                    self._protocol.send_command_input(self._shell_id, command_id, stdin, end=True)
                 stdout, stderr, exit_code = self._collect(command_id, name)
                 received_at = time.time()
                 self._unsignalled = command_id
@@ -226,12 +235,12 @@ class WinRMSession:
 
     # -- commands ---------------------------------------------------------
 
-    def _start(self, command: str) -> str:
+    def _start(self, command: str, *, console_mode_stdin: bool = True) -> str:
         from winrm.exceptions import WSManFaultError
 
         assert self._protocol is not None and self._shell_id is not None
         try:
-            return self._protocol.run_command(self._shell_id, command)
+            return self._protocol.run_command(self._shell_id, command, console_mode_stdin=console_mode_stdin)
         except WSManFaultError:
             if self._unsignalled is None:
                 raise
@@ -239,7 +248,7 @@ class WinRMSession:
             # command": acknowledge the earlier command and try once more.
             self._signal(self._unsignalled)
             self._unsignalled = None
-            return self._protocol.run_command(self._shell_id, command)
+            return self._protocol.run_command(self._shell_id, command, console_mode_stdin=console_mode_stdin)
 
     def _collect(self, command_id: str, name: str) -> tuple[bytes, bytes, int]:
         from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
