@@ -68,10 +68,11 @@ answer Get-DhcpServerv4Failover for the deployed relationships:
   CommunicationInterrupted (WARN; branch1-dhcp would move to PartnerDown an
   hour after it lost touch, AutoStateTransition) and net.partner-port FAILs
   with the cause;
-- lab-dhcp2: the third relationship, meant to show a reservation added on
-  one partner only (deployed.drift). The emulated hosts do not answer for
-  scope details yet (the probe does not gather them), so deployed.drift
-  reports "could not check" there: NOT DONE until that lands.
+- lab-dhcp2: a reservation was added on lab-dhcp after the wizard and not
+  replicated, and dhcp2's copy still has an old DNS server option
+  (deployed.drift WARN with the Invoke-DhcpServerv4FailoverReplication
+  commands; both run the same release, so which side to copy from is the
+  admin's call).
 The Kea pair and the relays are left out of the deployed demo.
 
 Every emulated server listens for failover on a high loopback port (no root
@@ -90,6 +91,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,7 @@ from fovalidate.emulators.windows import (
 )
 from fovalidate.emulators.wsman import WsmanEndpoint
 from fovalidate.emulators.wsman.tls import TestCA
+from fovalidate.facts.windows_config import OptionValue, Reservation
 
 DEMO_NET = "127.77.0"
 DEMO_ZONE = "corp.example.test"
@@ -373,6 +376,24 @@ _INTERRUPTED = {
 }
 
 
+def _lab_scope(*, drifted: bool) -> ScopeState:
+    """The lab scope as each partner holds it: on lab-dhcp with a reservation added after
+    the wizard (the one of windows-output-samples.md 2.2c), on dhcp2 with its old DNS server."""
+    reservations = [Reservation(IPv4Address("10.52.0.99"), "aa-bb-cc-dd-ee-ff", name="test", type="Both")]
+    dns = ("10.52.0.53",)
+    if drifted:
+        reservations.append(Reservation(IPv4Address("10.52.0.100"), "00-15-5d-a7-66-02", type="Both"))
+    else:
+        dns = ("10.52.0.54",)
+    return ScopeState(
+        "10.52.0.0/24",
+        name="Lab",
+        options=(OptionValue(3, ("10.52.0.1",), name="Router"), OptionValue(6, dns, name="DNS Servers")),
+        reservations=tuple(reservations),
+        exclusions=(("10.52.0.1", "10.52.0.20"),),
+    )
+
+
 def _hq_scopes() -> list[ScopeState]:
     """The HQ scopes; each partner holds a copy once the relationship exists."""
     return [ScopeState(network, name=f"HQ floor {n}") for n, network in enumerate(_HQ_SCOPES, 1)]
@@ -416,7 +437,7 @@ DEPLOYED_SERVERS = (
         "ok",
         "hq",
         windows=(
-            ("scopes", [*_hq_scopes(), ScopeState("10.52.0.0/24", name="Lab")]),
+            ("scopes", [*_hq_scopes(), _lab_scope(drifted=False)]),
             (
                 "relationships",
                 [
@@ -461,7 +482,7 @@ DEPLOYED_SERVERS = (
         "ok",
         "lab",
         windows=(
-            ("scopes", [ScopeState("10.52.0.0/24", name="Lab")]),
+            ("scopes", [_lab_scope(drifted=True)]),
             ("relationships", [_deployed("lab-dhcp2", "dhcp2", ["10.52.0.0/24"])]),
         ),
     ),

@@ -23,6 +23,14 @@ def test_demo_deployed_phase(cli) -> None:
     assert run.finding("deployed.relationship", "branch1-standby")["status"] == "pass"
     assert run.finding("net.partner-port", "branch1-standby dhcp1 -> branch1-dhcp")["status"] == "fail"
     assert run.finding("net.partner-port", "branch1-standby branch1-dhcp -> dhcp1")["status"] == "pass"
-    # The third relationship is healthy as a relationship; its drift needs scope details.
+    # One with drifted reservations: added on lab-dhcp after the wizard, never replicated.
     assert run.finding("deployed.relationship", "lab-dhcp2")["status"] == "pass"
+    drift = run.finding("deployed.drift", "lab-dhcp2 scope 10.52.0.0")
+    assert drift["status"] == "warn"
+    assert "reservation 10.52.0.100 (00-15-5d-a7-66-02) only on lab-dhcp" in drift["message"]
+    assert "option 6 (DNS Servers) is 10.52.0.53 on lab-dhcp, 10.52.0.54 on dhcp2" in drift["message"]
+    replicate = "Invoke-DhcpServerv4FailoverReplication -ComputerName lab-dhcp.corp.example.test"
+    assert f"`{replicate} -ScopeId 10.52.0.0 -Force`" in drift["remediation"]
+    for healthy in ("hq-dhcp1-dhcp2", "branch1-standby"):
+        assert run.finding("deployed.drift", healthy)["status"] == "pass"
     assert not [f for f in run.findings() if f["status"] == "error"]
