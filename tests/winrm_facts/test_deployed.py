@@ -15,6 +15,7 @@ PowerShell form ("CommunicationInterrupted") and the FSM_STATE form
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from peers.cli import CliRun, run_cli
 from winrm_facts.support import PASSWORD_ENV, Estate
 
 from fovalidate.emulators.windows import RelationshipState, ScopeState
+from fovalidate.facts.windows_config import OptionValue, Policy, PolicyCondition, Reservation
 
 PASSWORD = "Deployed-Pa55word!"
 NET = "127.69"
@@ -40,6 +42,7 @@ def _pair(
     on_partner: bool = True,
     partner_port: str = "open",
     inventory: dict[str, Any] | None = None,
+    hosts: tuple[dict[str, Any], dict[str, Any]] = ({}, {}),
     **relationship: Any,
 ) -> dict[str, Any]:
     """Two servers NAME-a and NAME-b with the relationship NAME deployed on both
@@ -50,17 +53,25 @@ def _pair(
     hot = relationship.get("mode") == "HotStandby"
     estate.add(
         a,
-        scopes=[ScopeState(s) for s in scopes],
-        relationships=[RelationshipState(partner=b.upper(), **{**common, **(primary or {})})],
+        **{
+            "scopes": [ScopeState(s) for s in scopes],
+            "relationships": [RelationshipState(partner=b.upper(), **{**common, **(primary or {})})],
+            **hosts[0],
+        },
     )
     partner_side = {"server_type": "SecondaryServer", "server_role": "Standby" if hot else ""}
     estate.add(
         b,
         port=partner_port,
-        scopes=[ScopeState(s) for s in scopes],
-        relationships=[RelationshipState(partner=a.upper(), **{**common, **partner_side, **(partner or {})})]
-        if on_partner
-        else [],
+        **{
+            "scopes": [ScopeState(s) for s in scopes],
+            "relationships": [
+                RelationshipState(partner=a.upper(), **{**common, **partner_side, **(partner or {})})
+            ]
+            if on_partner
+            else [],
+            **hosts[1],
+        },
     )
     return {"name": name, "primary": a, "partner": b, **(inventory or {})}
 
@@ -103,7 +114,56 @@ def _build(estate: Estate) -> list[dict[str, Any]]:
         _pair(estate, "mclt", mclt_seconds=3600, inventory={"max_client_lead_time": "30m"}),
         # Nothing listens on the partner (the secondary), which must listen once deployed.
         _pair(estate, "silent", partner_port="closed"),
+        # A clock 90 s off after the wizard: no longer "the wizard halts".
+        _pair(estate, "skewed", hosts=({"clock_offset": 90.0}, {})),
+        # Configuration drift: a reservation, an exclusion and a policy changed on one side only.
+        _pair(
+            estate,
+            "drifted",
+            scopes=("10.7.0.0/24",),
+            hosts=({"scopes": [_lab(added=True)]}, {"scopes": [_lab(added=False)]}),
+        ),
+        # The same scope on both, but one partner runs an older release: replicate from the newer.
+        _pair(
+            estate,
+            "newer",
+            scopes=("10.8.0.0/24",),
+            hosts=(
+                {"profile": "2016", "scopes": [_lab("10.8.0.0/24", added=False)]},
+                {"profile": "2022", "scopes": [_lab("10.8.0.0/24", added=True)]},
+            ),
+        ),
     ]
+
+
+def _lab(network: str = "10.7.0.0/24", *, added: bool) -> ScopeState:
+    """A scope as the wizard copied it, or (added=True) after an admin changed one partner:
+    a reservation added (windows-output-samples.md 2.2c), an exclusion widened and a policy
+    switched off."""
+    net = ipaddress.IPv4Network(network)
+    base = int(net.network_address)
+    reservations = [
+        Reservation(ipaddress.IPv4Address(base + 99), "aa-bb-cc-dd-ee-ff", name="test", type="Both")
+    ]
+    if added:
+        reservations.append(Reservation(ipaddress.IPv4Address(base + 100), "00-15-5d-a7-66-02", type="Both"))
+    policy = Policy(
+        "Printers",
+        None,
+        not added,
+        1,
+        condition="Or",
+        conditions=(PolicyCondition("VendorClass", "EQ", ("HP Printer",)),),
+    )
+    return ScopeState(
+        network,
+        options=(OptionValue(3, (str(ipaddress.IPv4Address(base + 1)),), name="Router"),),
+        reservations=tuple(reservations),
+        exclusions=(
+            (str(ipaddress.IPv4Address(base + 1)), str(ipaddress.IPv4Address(base + (30 if added else 20)))),
+        ),
+        policies=(policy,),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -352,3 +412,34 @@ def test_reports_of_different_phases_are_not_merged(estate: Estate) -> None:
     refused = run_cli("report", "merge", *paths, tmp=estate.folder, json_report=False)
     assert refused.returncode != 0
     assert "different phases" in refused.stderr and "planned" in refused.stderr
+
+
+def test_configuration_drift_is_named_with_the_replication_commands(deployed: CliRun) -> None:
+    finding = deployed.finding("deployed.drift", "drifted scope 10.7.0.0")
+    assert finding["status"] == "warn"
+    message = finding["message"]
+    assert "reservation 10.7.0.100 (00-15-5d-a7-66-02) only on drifted-a" in message
+    assert "exclusion 10.7.0.1-10.7.0.30 only on drifted-a" in message
+    assert "exclusion 10.7.0.1-10.7.0.20 only on drifted-b" in message
+    assert "policy 'Printers': enabled False on drifted-a, True on drifted-b" in message
+    assert "your call" in finding["remediation"]
+    for side in ("drifted-a", "drifted-b"):
+        command = f"`Invoke-DhcpServerv4FailoverReplication -ComputerName {side} -ScopeId 10.7.0.0 -Force`"
+        assert command in finding["remediation"]
+    # Identical copies pass.
+    assert deployed.finding("deployed.drift", "healthy")["status"] == "pass"
+
+
+def test_drift_replicates_from_the_newer_release(deployed: CliRun) -> None:
+    finding = deployed.finding("deployed.drift", "newer scope 10.8.0.0")
+    assert finding["status"] == "warn"
+    assert "newer-b runs the newer Windows Server release" in finding["remediation"]
+    assert "-ComputerName newer-b -ScopeId 10.8.0.0 -Force" in finding["remediation"]
+    assert "-ComputerName newer-a" not in finding["remediation"]
+
+
+def test_clock_skew_after_the_wizard_is_worded_for_the_deployed_phase(deployed: CliRun) -> None:
+    finding = deployed.finding("time.skew", "skewed")
+    assert finding["status"] == "fail"
+    assert "reject each other's binding updates" in finding["message"]
+    assert "wizard" not in finding["message"]
