@@ -133,9 +133,11 @@ def test_demo_rejected_logon_is_one_block(demo) -> None:
     errors = [
         f for f in report["findings"] if f["status"] == "error" and f["observed"].get("host") == "dr-dhcp"
     ]
-    assert len(errors) == 9  # the JSON keeps all
+    # Every planned-phase check that reads dr-dhcp's Windows facts (dhcp.parity included).
+    assert len(errors) == 10  # the JSON keeps all
     blocks = [line for line in lines if line.startswith("ERROR") and "dr-dhcp" in line]
-    assert blocks == ["ERROR dr-dhcp: WinRM credentials rejected — 9 checks not run"], blocks
+    assert blocks == ["ERROR dr-dhcp: WinRM credentials rejected — 10 checks not run"], blocks
+    assert "dhcp.parity" in {f["check"] for f in errors}
     assert sum("FOVALIDATE_DEMO_WINRM_PASSWORD" in line for line in lines) == 1  # its fix, once
     text = " ".join(lines)
     for check in {f["check"] for f in errors}:

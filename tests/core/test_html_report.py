@@ -164,7 +164,7 @@ def test_chromium_renders_every_relationship_and_problem(demo_html, tmp_path: Pa
     for finding in problems:
         assert (finding["check"], finding["target"], finding["status"]) in articles, finding
     errors = [f for f in report["findings"] if f["status"] == "error"]
-    assert "dr-dhcp: WinRM credentials rejected — 9 checks not run" in dom
+    assert "dr-dhcp: WinRM credentials rejected — 10 checks not run" in dom
     for finding in errors:
         assert finding["check"] in dom
     assert "Could not check everything on:" in dom and "dr-dhcp (WinRM credentials rejected)" in dom
