@@ -1,5 +1,5 @@
 """`python -m fovalidate`."""
 
-from fovalidate.cli import main
+from fovalidate.entry import main
 
 main()

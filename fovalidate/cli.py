@@ -144,8 +144,14 @@ def _version(value: bool) -> None:
         raise typer.Exit(ExitCode.OK)
 
 
+#: The commands that write reports: Ctrl-C stops their waiting, never their reports
+#: (fovalidate.interrupt). Every other command stops at Ctrl-C wherever it is.
+REPORTING_COMMANDS = ("check", "demo")
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -155,6 +161,10 @@ def _root(
 ) -> None:
     """fovalidate reads an inventory of DHCP servers, failover relationships and
     relays, checks them against the real hosts and reports pass/warn/fail."""
+    if ctx.invoked_subcommand not in REPORTING_COMMANDS:
+        from fovalidate import interrupt
+
+        interrupt.raise_on_interrupt()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -365,13 +375,23 @@ def check_command(
     report_files: dict[str, Path],
 ) -> None:
     """Run the checks against the hosts in INVENTORY and report."""
+    from fovalidate import interrupt
     from fovalidate.collect.commands import parse_max_age
-    from fovalidate.reporting import ReportRequest, run_and_report
+    from fovalidate.reporting import ReportRequest, report_unread_inventory, run_and_report
     from fovalidate.reports import get_format
 
     max_age = parse_max_age(facts_max_age, _stderr())
     try:
-        loaded = _load(inventory)
+        # Reading the inventory is quick and lets an interrupted run list every
+        # check it did not run; only a second Ctrl-C, pressed while it is being
+        # read, gives up on it.
+        with interrupt.stoppable(after=2, only_inside=True):
+            loaded = _load(inventory)
+    except KeyboardInterrupt:
+        unread = ReportRequest(
+            files=report_files, stdout_format=output.value, verbose=verbose, quiet=quiet, no_color=no_color
+        )
+        raise typer.Exit(report_unread_inventory(inventory, unread)) from None
     except typer.Exit:
         # The errors are on stderr; the format on stdout says "not checked" in its own terms.
         text, code = get_format(output.value).not_run(f"{inventory}: the inventory has errors")
@@ -896,6 +916,9 @@ def relays_pull_command(
 
 def main() -> None:
     """Entry point: Typer app with a last-resort handler (no tracebacks for users)."""
+    from fovalidate import interrupt
+
+    interrupt.install()  # done already by fovalidate.entry, the installed command
     try:
         app()
     except KeyboardInterrupt:

@@ -17,6 +17,12 @@ in threads as before. The fork happens before the runner starts any probe
 thread; the child never touches what other parent threads may hold locked
 (the terminal progress display): its progress goes over the pipe too.
 
+Ctrl-C: a terminal sends SIGINT to the whole process group, workers too.
+The parent owns the run (it stops waiting, kills the workers and writes the
+reports, `fovalidate.interrupt`), so workers ignore SIGINT: SIGINT is
+blocked in the forking thread from before the fork until the child has set
+it to be ignored, so no Ctrl-C reaches a child's Python code at all.
+
 The child sends, in order per task: ("started", key) when a thread picks
 the task (the parent's watchdog counts the deadline from then),
 ("progress", subject, text), ("result", FactResult), and ("end",) when all
@@ -29,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import sys
 import threading
 import warnings
@@ -100,28 +107,41 @@ def start(chunks: list[list[FactKey]], run_chunk: Callable[[list[FactKey], Send]
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, OSError, ValueError):
             stream.flush()
-    workers = []
-    with warnings.catch_warnings():
-        # Python 3.12+ warns about fork() in a process with threads. The
-        # child uses none of what they may hold (see the module docstring).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for index, chunk in enumerate(chunks):
-            parent_end, child_end = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_child_main,
-                args=(chunk, child_end, run_chunk),
-                name=f"fovalidate-gather-{index}",
-                daemon=True,
-            )
-            process.start()
-            child_end.close()
-            workers.append(Worker(process, parent_end, chunk))
+    workers: list[Worker] = []
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about fork() in a process with threads. The
+            # child uses none of what they may hold (see the module docstring).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for index, chunk in enumerate(chunks):
+                parent_end, child_end = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_child_main,
+                    args=(chunk, child_end, run_chunk, blocked),
+                    name=f"fovalidate-gather-{index}",
+                    daemon=True,
+                )
+                process.start()
+                child_end.close()
+                workers.append(Worker(process, parent_end, chunk))
+    except BaseException:
+        stop(workers, wait=0.0)  # the caller never gets their handles
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return workers
 
 
 def _child_main(
-    chunk: list[FactKey], connection: Connection, run_chunk: Callable[[list[FactKey], Send], None]
+    chunk: list[FactKey],
+    connection: Connection,
+    run_chunk: Callable[[list[FactKey], Send], None],
+    parent_mask: set[signal.Signals],
 ) -> None:
+    # Ignored before unblocking: a Ctrl-C that came since the fork is discarded.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, parent_mask)
     lock = threading.Lock()
 
     def send(message: Message) -> None:
@@ -144,8 +164,6 @@ def _child_main(
     try:
         run_chunk(chunk, send)
         send(("end",))
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports it
-        pass
     finally:
         connection.close()
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from fovalidate.inventory.loader import LoadedInventory
-    from fovalidate.reports.interface import Topology
+    from fovalidate.reports.interface import Report, Topology
     from fovalidate.secrets import CredentialStore
 
 
@@ -119,7 +119,6 @@ def terminal_for_password() -> bool:
 
 def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     """Run the checks `request` selects on `loaded`, write its reports, return the exit code."""
-    from rich.console import Console
     from rich.text import Text
 
     from fovalidate.check.registry import PhaseMismatch, load_checks
@@ -209,12 +208,17 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         phase=request.phase,
     )
     if request.ask_pass:
-        _ask_passwords_up_front(loaded, credentials)
+        from fovalidate import interrupt
+
+        try:
+            with interrupt.stoppable():
+                _ask_passwords_up_front(loaded, credentials)
+        except KeyboardInterrupt:
+            pass  # the run below sees the Ctrl-C: it gathers nothing and reports every check as interrupted
 
     # A report written to standard output ("-") owns it: the human report then goes to stderr.
-    stdout_taken = any(to_stdout(path) for path in request.files.values())
+    human = _human_console(request)
     on_console = request.stdout_format == "console"
-    human = Console(highlight=False, stderr=stdout_taken, no_color=request.no_color or None)
     if request.heading and on_console:
         human.print(Text(request.heading, style="bold"))
     if on_console and wants_live_progress():
@@ -228,7 +232,34 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
         waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
         report = replace(report, findings=tuple(waived), waivers=tuple(records))
+    from fovalidate import interrupt
 
+    if interrupt.requested():
+        # Ctrl-C after the last fact came in, or before gathering started: the
+        # user stopped the run, and scripts must see 130, not a verdict.
+        report = replace(report, interrupted=True)
+    return write_reports(report, request, human)
+
+
+def _human_console(request: ReportRequest) -> Console:
+    from rich.console import Console
+
+    stdout_taken = any(to_stdout(path) for path in request.files.values())
+    return Console(highlight=False, stderr=stdout_taken, no_color=request.no_color or None)
+
+
+def write_reports(report: Report, request: ReportRequest, human: Console) -> int:
+    """Write every report `request` asks for and print the one on standard output;
+    return the exit code. Ctrl-C is deferred here (fovalidate.interrupt): a
+    report is never left half-written."""
+    from rich.text import Text
+
+    from fovalidate.reports import get_format
+
+    err = _stderr()
+    shown = get_format(request.stdout_format)
+    stdout_taken = any(to_stdout(path) for path in request.files.values())
+    on_console = request.stdout_format == "console"
     for name, path in request.files.items():
         try:
             if to_stdout(path):
@@ -251,6 +282,33 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         sys.stdout.write(shown.stdout_text(report, verbose=request.verbose, **extra))
     # The format on stdout decides the meaning of the exit code (Nagios: 0 to 3).
     return shown.exit_code(report)
+
+
+#: The notice of a run stopped before its inventory was read.
+NOTHING_READ = "the run was interrupted (Ctrl-C) before the inventory {path} was read: nothing was checked"
+
+
+def report_unread_inventory(inventory_path: Path, request: ReportRequest) -> int:
+    """A second Ctrl-C while the inventory was being read: every report asked
+    for is still written, interrupted, with no finding and a notice that
+    nothing was checked (its `inventory.sha256` is empty: nothing was read)."""
+    from datetime import datetime, timezone
+
+    from fovalidate import __version__
+    from fovalidate.reports.interface import Report
+
+    now = datetime.now(timezone.utc)
+    report = Report(
+        findings=(),
+        started_at=now,
+        finished_at=now,
+        inventory_path=str(inventory_path),
+        inventory_sha256="",
+        tool_version=__version__,
+        interrupted=True,
+        notices=(NOTHING_READ.format(path=inventory_path),),
+    )
+    return write_reports(report, request, _human_console(request))
 
 
 def _unverified_identity_notices(loaded: LoadedInventory) -> list[str]:

@@ -10,8 +10,10 @@
    become ERROR findings naming the cause; a crashing plugin becomes an ERROR
    finding too. Results are never dropped.
 
-Ctrl-C during gathering stops waiting, evaluates what was gathered (the rest
-is reported as interrupted) and returns a report marked `interrupted`.
+Ctrl-C during gathering (or before it: gathering then does not start) stops
+waiting, evaluates what was gathered (the rest is reported as interrupted)
+and returns a report marked `interrupted`. Gathering is the one part of a run
+that Ctrl-C cuts short (`fovalidate.interrupt.stoppable`); evaluation never is.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from fovalidate import __version__
+from fovalidate import __version__, interrupt
 from fovalidate import processes as gather_processes
 from fovalidate.check.interface import (
     DEFAULT_PHASE,
@@ -199,40 +201,45 @@ def gather(
             lambda key: send(("started", key)),
             finished,
         )
-        try:
-            for _ in chunk:
-                send(("result", finished.get()))
-        except KeyboardInterrupt:
-            context.cancelled.set()
-            raise
+        for _ in chunk:
+            send(("result", finished.get()))
 
     forked: list[gather_processes.Worker] = []
     interrupted = False
     try:
-        if in_processes:
-            for kind, subject in in_processes:
-                _prepare(instances[kind], subjects_by_name[subject], context)
-            forked = gather_processes.start(gather_processes.split(in_processes, process_count), run_chunk)
-            for worker in forked:
-                threading.Thread(
-                    target=gather_processes.read,
-                    args=(worker, started, progress.update, done),
-                    name=f"{worker.process.name}-reader",
-                    daemon=True,
-                ).start()
-        # Inside the try: starting hundreds of threads takes long enough for
-        # a Ctrl-C to land here, and it must still give a partial report.
-        _start_threads(local, instances, subjects_by_name, context, workers, started, done)
-        while len(results) < len(tasks):
-            try:
-                result = done.get(timeout=0.2)
-            except queue.Empty:
-                _expire(deadlines, results, progress)
-                continue
-            key = (result.kind, result.subject)
-            if key not in results:  # not already given up on by the watchdog
-                results[key] = result
-                progress.finished(result.subject, result.kind, result.error)
+        # The one stretch of a run that Ctrl-C cuts short (stopped on entry when
+        # it came before; nothing is sent then). Polled: a KeyboardInterrupt
+        # inside Queue.get could leave `done`'s lock held, and the handler
+        # below needs it. A second Ctrl-C is only recorded (fovalidate.interrupt).
+        with interrupt.stoppable(polled=True):
+            if in_processes:
+                with interrupt.stoppable():  # a password prompt in prepare() must stop at Ctrl-C
+                    for kind, subject in in_processes:
+                        _prepare(instances[kind], subjects_by_name[subject], context)
+                forked = gather_processes.start(
+                    gather_processes.split(in_processes, process_count), run_chunk
+                )
+                for worker in forked:
+                    threading.Thread(
+                        target=gather_processes.read,
+                        args=(worker, started, progress.update, done),
+                        name=f"{worker.process.name}-reader",
+                        daemon=True,
+                    ).start()
+            # Starting hundreds of threads takes a while; a Ctrl-C meanwhile is
+            # acted on at the first check point below, with a partial report.
+            _start_threads(local, instances, subjects_by_name, context, workers, started, done)
+            while len(results) < len(tasks):
+                interrupt.check_point()
+                try:
+                    result = done.get(timeout=0.1)
+                except queue.Empty:
+                    _expire(deadlines, results, progress)
+                    continue
+                key = (result.kind, result.subject)
+                if key not in results:  # not already given up on by the watchdog
+                    results[key] = result
+                    progress.finished(result.subject, result.kind, result.error)
     except KeyboardInterrupt:
         interrupted = True
         context.cancelled.set()
