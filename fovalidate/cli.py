@@ -389,7 +389,12 @@ def check_command(
             loaded = _load(inventory)
     except KeyboardInterrupt:
         unread = ReportRequest(
-            files=report_files, stdout_format=output.value, verbose=verbose, quiet=quiet, no_color=no_color
+            files=report_files,
+            stdout_format=output.value,
+            verbose=verbose,
+            quiet=quiet,
+            no_color=no_color,
+            phase=phase.value,
         )
         raise typer.Exit(report_unread_inventory(inventory, unread)) from None
     except typer.Exit:

@@ -307,6 +307,7 @@ def report_unread_inventory(inventory_path: Path, request: ReportRequest) -> int
         tool_version=__version__,
         interrupted=True,
         notices=(NOTHING_READ.format(path=inventory_path),),
+        phase=request.phase,
     )
     return write_reports(report, request, _human_console(request))
 
