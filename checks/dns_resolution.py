@@ -46,6 +46,7 @@ class DnsResolution(Check[ServerTarget]):
     id = "dns.resolution"
     title = "Server name resolves to its address and back"
     applies_to = AppliesTo.SERVER
+    phases = ("planned", "deployed")
     needs = (DNS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.ERROR_CODES)
 

@@ -27,7 +27,9 @@ class FailoverPortReachable(Check[ServerTarget]):
       firewall let the packet through, but nothing listens. Before any
       relationship exists the DHCP service may not listen yet (Microsoft
       does not document this), so this is a WARN: check that the DHCP Server
-      service runs (WARN);
+      service runs (WARN). In the deployed phase a server that is the
+      partner (secondary) of an inventory relationship MUST listen
+      ([MS-DHCPF] 2.1), so a refusal there is a FAIL;
     - filtered: no answer at all until the timeout, so a firewall drops the
       packets: usually the inbound rule Microsoft-Windows-DHCP-Failover-TCP-In
       is disabled, or a network ACL blocks TCP 647 (FAIL);
@@ -53,6 +55,7 @@ class FailoverPortReachable(Check[ServerTarget]):
     id = "net.failover-port"
     title = "Failover port reachable from this machine"
     applies_to = AppliesTo.SERVER
+    phases = ("planned", "deployed")
     needs = (FAILOVER_PORT,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 
@@ -74,12 +77,28 @@ class FailoverPortReachable(Check[ServerTarget]):
                 observed=observed,
                 expected="open",
             )
+        elif result.state == "refused" and context.phase == "deployed" and self._secondary(target, context):
+            yield self.finding(
+                target,
+                Status.FAIL,
+                f"TCP {endpoint} refused the connection: nothing listens, although {target.name} is the "
+                "secondary server of a deployed relationship and must listen on its failover port "
+                "([MS-DHCPF] 2.1)",
+                observed=observed,
+                expected="open",
+                remediation=f"check that the DHCP Server service runs on {target.name} "
+                "(Get-Service DHCPServer) and that failover_port matches its DhcpFailoverPort registry value",
+            )
         elif result.state == "refused":
+            before = (
+                "(normal before the first relationship if the DHCP service does not listen yet)"
+                if context.phase == "planned"
+                else "(it must listen only where it is the secondary server of a relationship)"
+            )
             yield self.finding(
                 target,
                 Status.WARN,
-                f"TCP {endpoint} refused the connection: the path is open but nothing listens "
-                "(normal before the first relationship if the DHCP service does not listen yet)",
+                f"TCP {endpoint} refused the connection: the path is open but nothing listens {before}",
                 observed=observed,
                 expected="open",
                 remediation=f"check that the DHCP Server service runs on {target.name} "
@@ -104,3 +123,8 @@ class FailoverPortReachable(Check[ServerTarget]):
                 expected="open",
                 remediation="check routing to the server and firewalls that reject TCP 647",
             )
+
+    @staticmethod
+    def _secondary(target: ServerTarget, context: CheckContext) -> bool:
+        """Whether the server is the partner (secondary) of an inventory relationship."""
+        return any(rel.partner == target.name for rel in context.all_relationships)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
@@ -36,7 +37,10 @@ class PartnerPortReachable(Check[RelationshipTarget]):
     - refused: the path and the firewalls let it through but nothing listens
       (WARN). Whether the DHCP service listens before any relationship
       exists is not documented (UNCONFIRMED), so this is inconclusive, not a
-      failure;
+      failure. In the deployed phase (`--phase deployed`) the relationship
+      exists and the partner, its secondary server, MUST listen ([MS-DHCPF]
+      2.1): a refusal from the partner is then a FAIL; one from the primary
+      stays a WARN (it must listen only where it is secondary itself);
     - timed out: something drops the packets: the partner's inbound rule
       Microsoft-Windows-DHCP-Failover-TCP-In, a network firewall between
       them, or a rule on the way (FAIL);
@@ -80,6 +84,7 @@ class PartnerPortReachable(Check[RelationshipTarget]):
     id = "net.partner-port"
     title = "Partners reach each other's failover port, both directions"
     applies_to = AppliesTo.RELATIONSHIP
+    phases = ("planned", "deployed")
     needs = (WINDOWS,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 
@@ -104,7 +109,31 @@ class PartnerPortReachable(Check[RelationshipTarget]):
                     subject=subject,
                 )
                 continue
-            yield self._connect_finding(target, source, destination, connect, subject, facts)
+            finding = self._connect_finding(target, source, destination, connect, subject, facts)
+            if context.phase == "deployed" and connect.result == "refused":
+                finding = self._refused_when_deployed(target, destination, finding)
+            yield finding
+
+    def _refused_when_deployed(
+        self, target: RelationshipTarget, destination: Server, finding: Finding
+    ) -> Finding:
+        """After the wizard, "nothing listens" is no longer "possibly normal"."""
+        endpoint = f"{destination.address}:{destination.failover_port}"
+        source = target.primary if destination is target.partner else target.partner
+        if destination is target.partner:
+            return replace(
+                finding,
+                status=Status.FAIL,
+                message=f"{destination.name} refused the connection from {source.name} on TCP {endpoint}: "
+                f"nothing listens, although {destination.name} is the secondary server of the deployed "
+                "relationship and must listen on its failover port ([MS-DHCPF] 2.1)",
+            )
+        return replace(
+            finding,
+            message=f"{destination.name} refused the connection from {source.name} on TCP {endpoint}: "
+            f"nothing listens; {destination.name} is the primary of this relationship, which must "
+            "listen only where it is the secondary of another one ([MS-DHCPF] 2.1)",
+        )
 
     def _connect_finding(
         self,

@@ -106,6 +106,7 @@ class TimeSkew(Check[RelationshipTarget]):
     id = "time.skew"
     title = "Partners' clocks within the skew thresholds"
     applies_to = AppliesTo.RELATIONSHIP
+    phases = ("planned", "deployed")
     needs = (NTP, WINDOWS)
     references = (
         ref.FAILOVER_REQUIREMENTS,
@@ -146,7 +147,12 @@ class TimeSkew(Check[RelationshipTarget]):
         if worst >= fail:
             status, verdict = (
                 Status.FAIL,
-                f"could reach the {format_duration(fail)} limit; the wizard halts at one minute",
+                f"could reach the {format_duration(fail)} limit; "
+                + (
+                    "the wizard halts at one minute"
+                    if context.phase == "planned"
+                    else "beyond one minute the partners reject each other's binding updates"
+                ),
             )
         elif worst >= warn:
             status, verdict = Status.WARN, f"is at or above the {format_duration(warn)} warning threshold"

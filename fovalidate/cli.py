@@ -119,6 +119,13 @@ class FailOn(str, enum.Enum):
     warn = "warn"
 
 
+class Phase(str, enum.Enum):
+    """When the run happens (fovalidate.check.interface.PHASES)."""
+
+    planned = "planned"
+    deployed = "deployed"
+
+
 def _stdout() -> Console:
     from rich.console import Console
 
@@ -307,6 +314,15 @@ WaiversOpt = Annotated[
         show_default=False,
     ),
 ]
+PhaseOpt = Annotated[
+    Phase,
+    typer.Option(
+        "--phase",
+        metavar="planned|deployed",
+        help="planned: may the failover relationships be created (before the wizard); deployed: "
+        "do they exist and are they healthy (after it).",
+    ),
+]
 FactsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -354,6 +370,7 @@ def check_command(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     waivers: WaiversOpt = None,
+    phase: PhaseOpt = Phase.planned,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -372,7 +389,12 @@ def check_command(
             loaded = _load(inventory)
     except KeyboardInterrupt:
         unread = ReportRequest(
-            files=report_files, stdout_format=output.value, verbose=verbose, quiet=quiet, no_color=no_color
+            files=report_files,
+            stdout_format=output.value,
+            verbose=verbose,
+            quiet=quiet,
+            no_color=no_color,
+            phase=phase.value,
         )
         raise typer.Exit(report_unread_inventory(inventory, unread)) from None
     except typer.Exit:
@@ -404,6 +426,7 @@ def check_command(
         quiet=quiet,
         no_color=no_color,
         waivers_file=waivers,
+        phase=phase.value,
     )
     raise typer.Exit(run_and_report(loaded, request))
 
@@ -486,7 +509,8 @@ def checks_command(
         typer.Option("--format", metavar="FORMAT", help="What to print on stdout: console, json."),
     ] = ParseOutput.console,
 ) -> None:
-    """List the available checks: id, title, what they need, what they apply to."""
+    """List the available checks: id, title, what they need, what they apply to, and the
+    phases they run in (`check --phase`)."""
     import json
 
     from rich.table import Table
@@ -506,6 +530,7 @@ def checks_command(
                 "title": check.title,
                 "applies_to": str(check.applies_to),
                 "needs": list(check.need_names()),
+                "phases": list(check.phases),
                 "summary": check.summary(),
                 "references": list(check.references),
             }
@@ -521,12 +546,14 @@ def checks_command(
     table.add_column("title", ratio=1)
     table.add_column("applies to", no_wrap=True)
     table.add_column("needs", no_wrap=True)
+    table.add_column("phases", no_wrap=True)
     for check in registry.checks:
         table.add_row(
             Text(check.id, style="cyan"),
             Text(check.title),
             Text(str(check.applies_to)),
             Text(", ".join(check.need_names()) or "-"),
+            Text(", ".join(check.phases)),
         )
     _stdout().print(table)
 
@@ -554,7 +581,11 @@ def explain_command(
     console = _stdout()
     console.print(Text(f"{check.id}: {check.title}", style="bold cyan"))
     console.print(
-        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}", style="dim")
+        Text(
+            f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}    "
+            f"phases: {', '.join(check.phases)}",
+            style="dim",
+        )
     )
     console.print()
     console.print(Text(check.documentation()))
@@ -712,6 +743,7 @@ def demo_command(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     waivers: WaiversOpt = None,
+    phase: PhaseOpt = Phase.planned,
     *,
     report_files: dict[str, Path],
 ) -> None:
@@ -735,6 +767,7 @@ def demo_command(
             quiet=quiet,
             no_color=no_color,
             waivers_file=waivers,
+            phase=phase.value,
         )
     )
 

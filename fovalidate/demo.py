@@ -68,6 +68,22 @@ The scenario is a small estate with some typical mistakes:
   reversed on kea-b (kea.pair FAIL: split brain, which Kea itself does not
   report). Without Kea the demo says so and shows the Windows estate alone.
 
+`fovalidate demo --phase deployed` shows the estate after the failover wizard
+instead (DEPLOYED_SERVERS, DEPLOYED_RELATIONSHIPS), where the emulated hosts
+answer Get-DhcpServerv4Failover for the deployed relationships:
+- hq-dhcp1-dhcp2: healthy, Normal on both sides, as the inventory says;
+- branch1-standby: a network firewall drops TCP 647 towards branch1-dhcp
+  (and its inbound rule is off), so both sides report
+  CommunicationInterrupted (WARN; branch1-dhcp would move to PartnerDown an
+  hour after it lost touch, AutoStateTransition) and net.partner-port FAILs
+  with the cause;
+- lab-dhcp2: a reservation was added on lab-dhcp after the wizard and not
+  replicated, and dhcp2's copy still has an old DNS server option
+  (deployed.drift WARN with the Invoke-DhcpServerv4FailoverReplication
+  commands; both run the same release, so which side to copy from is the
+  admin's call).
+The Kea pair and the relays are left out of the deployed demo.
+
 Every emulated server listens for failover on a high loopback port (no root
 needed) and says so in its DhcpFailoverPort registry value, so
 dhcp.failover-port, which warns about any such value, would warn about all of
@@ -85,6 +101,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +116,7 @@ from fovalidate.emulators.windows import (
     RULE_IN,
     RULE_OUT,
     FirewallRuleState,
+    RelationshipState,
     ScopeState,
     WindowsHost,
 )
@@ -111,6 +129,7 @@ from fovalidate.facts.windows_config import (
     OptionValue,
     Policy,
     PolicyCondition,
+    Reservation,
 )
 
 DEMO_NET = "127.77.0"
@@ -440,6 +459,146 @@ RELATIONSHIPS: tuple[dict[str, Any], ...] = (
 )
 
 
+def _deployed(name: str, partner: str, scopes: list[str], **state: Any) -> RelationshipState:
+    """A relationship as Get-DhcpServerv4Failover reports it after the wizard; PartnerServer
+    is the partner's FQDN, as in windows-output-samples.md 2.2a."""
+    return RelationshipState(name, f"{partner}.{DEMO_ZONE}", scopes=tuple(scopes), **state)
+
+
+_HQ_SCOPES = ["10.10.0.0/24", "10.20.0.0/24", "10.30.0.0/24"]
+_INTERRUPTED = {
+    "state": "CommunicationInterrupted",
+    "auto_state_transition": True,
+    "state_switch_interval_seconds": 3600,
+}
+
+
+def _lab_scope(*, drifted: bool) -> ScopeState:
+    """The lab scope as each partner holds it: on lab-dhcp with a reservation added after
+    the wizard (the one of windows-output-samples.md 2.2c), on dhcp2 with its old DNS server."""
+    reservations = [Reservation(IPv4Address("10.52.0.99"), "aa-bb-cc-dd-ee-ff", name="test", type="Both")]
+    dns = ("10.52.0.53",)
+    if drifted:
+        reservations.append(Reservation(IPv4Address("10.52.0.100"), "00-15-5d-a7-66-02", type="Both"))
+    else:
+        dns = ("10.52.0.54",)
+    return ScopeState(
+        "10.52.0.0/24",
+        name="Lab",
+        options=(OptionValue(3, ("10.52.0.1",), name="Router"), OptionValue(6, dns, name="DNS Servers")),
+        reservations=tuple(reservations),
+        exclusions=(("10.52.0.1", "10.52.0.20"),),
+    )
+
+
+def _hq_scopes() -> list[ScopeState]:
+    """The HQ scopes; each partner holds a copy once the relationship exists."""
+    return [ScopeState(network, name=f"HQ floor {n}") for n, network in enumerate(_HQ_SCOPES, 1)]
+
+
+#: The estate of `demo --phase deployed` (see the module docstring).
+DEPLOYED_SERVERS = (
+    DemoServer(
+        "dhcp1",
+        1,
+        0.120,
+        "open",
+        "ok",
+        "hq",
+        windows=(
+            ("scopes", [*_hq_scopes(), ScopeState("10.51.0.0/24", name="Branch 1 clients")]),
+            (
+                "relationships",
+                [
+                    _deployed("hq-dhcp1-dhcp2", "dhcp2", _HQ_SCOPES),
+                    _deployed(
+                        "branch1-standby",
+                        "branch1-dhcp",
+                        ["10.51.0.0/24"],
+                        mode="HotStandby",
+                        server_role="Standby",
+                        load_balance_percent=None,
+                        reserve_percent=5,
+                        server_type="SecondaryServer",
+                        **_INTERRUPTED,
+                    ),
+                ],
+            ),
+        ),
+    ),
+    DemoServer(
+        "dhcp2",
+        2,
+        -0.250,
+        "open",
+        "ok",
+        "hq",
+        windows=(
+            ("scopes", [*_hq_scopes(), _lab_scope(drifted=False)]),
+            (
+                "relationships",
+                [
+                    _deployed("hq-dhcp1-dhcp2", "dhcp1", _HQ_SCOPES, server_type="SecondaryServer"),
+                    _deployed("lab-dhcp2", "lab-dhcp", ["10.52.0.0/24"], server_type="SecondaryServer"),
+                ],
+            ),
+        ),
+    ),
+    DemoServer(
+        "branch1-dhcp",
+        3,
+        1.5,
+        "filtered",
+        "ok",
+        "branch1",
+        windows=(
+            ("scopes", [ScopeState("10.51.0.0/24", name="Branch 1 clients")]),
+            ("firewall_rules", _IN_RULE_OFF),
+            (
+                "relationships",
+                [
+                    _deployed(
+                        "branch1-standby",
+                        "dhcp1",
+                        ["10.51.0.0/24"],
+                        mode="HotStandby",
+                        server_role="Active",
+                        load_balance_percent=None,
+                        reserve_percent=5,
+                        **_INTERRUPTED,
+                    )
+                ],
+            ),
+        ),
+    ),
+    DemoServer(
+        "lab-dhcp",
+        4,
+        0.8,
+        "open",
+        "ok",
+        "lab",
+        windows=(
+            ("scopes", [_lab_scope(drifted=True)]),
+            ("relationships", [_deployed("lab-dhcp2", "dhcp2", ["10.52.0.0/24"])]),
+        ),
+    ),
+)
+
+DEPLOYED_RELATIONSHIPS: tuple[dict[str, Any], ...] = (
+    RELATIONSHIPS[0],
+    {
+        "name": "branch1-standby",
+        "primary": "branch1-dhcp",
+        "partner": "dhcp1",
+        "mode": "hot-standby",
+        "reserve_percent": 5,
+        "scopes": ["10.51.0.0/24"],
+    },
+    {"name": "lab-dhcp2", "primary": "lab-dhcp", "partner": "dhcp2", "mode": "load-balance", "scopes": "all"},
+)
+
+
 def _router_configs() -> dict[str, str]:
     """Saved IOS configs of the demo's relays (file name -> text). They relay
     to the emulated servers' loopback addresses, like the inventory."""
@@ -464,8 +623,11 @@ def _router_configs() -> dict[str, str]:
 class DemoEstate:
     """Starts the emulated peers and writes the matching inventory."""
 
-    def __init__(self, folder: Path, password: str = ""):
+    def __init__(self, folder: Path, password: str = "", *, phase: str = "planned"):
         self.folder = folder
+        #: "planned" (the estate before the wizard) or "deployed" (after it)
+        self.phase = phase
+        self.servers = DEPLOYED_SERVERS if phase == "deployed" else SERVERS
         self.peers: list[Peer] = []
         self.dns: DnsServer | None = None
         #: The emulated WinRM listeners' password; the inventory names only its environment variable.
@@ -495,10 +657,12 @@ class DemoEstate:
         return peer
 
     def start(self) -> Path:
-        kea_servers, kea_relationships = self._start_kea()  # first: it converges while the rest starts
+        deployed = self.phase == "deployed"
+        # Kea first: it converges while the rest starts.
+        kea_servers, kea_relationships = ([], []) if deployed else self._start_kea()
         self.dns = self._start(DnsServer(f"{DEMO_NET}.53", zone=DEMO_ZONE))
         servers = []
-        for spec in SERVERS:
+        for spec in self.servers:
             if spec.failover_port == "open":
                 port = self._start(OpenPort(spec.address)).port
             elif spec.failover_port == "filtered":
@@ -543,8 +707,8 @@ class DemoEstate:
             },
             "thresholds": {"time_skew_warn": "10s", "time_skew_fail": "60s"},
             "servers": servers + kea_servers,
-            "relationships": list(RELATIONSHIPS) + kea_relationships,
-            "relays": self._write_router_configs(),
+            "relationships": list(DEPLOYED_RELATIONSHIPS if deployed else RELATIONSHIPS) + kea_relationships,
+            "relays": [] if deployed else self._write_router_configs(),
         }
         if self.kea is not None:  # the state check reads the settled pair (about 5 s after start)
             self.kea.wait_for_states(["hot-standby"], timeout=10)
@@ -564,7 +728,7 @@ class DemoEstate:
         from fovalidate.emulators.windows.collected import write_answer_file
         from fovalidate.inventory import load_inventory
 
-        collected = [spec for spec in SERVERS if spec.winrm == "collected"]
+        collected = [spec for spec in self.servers if spec.winrm == "collected"]
         if not collected:
             return
         collector = build_collector(load_inventory(inventory_path)).text
@@ -671,6 +835,7 @@ def run_demo(
     quiet: bool = False,
     no_color: bool = False,
     waivers_file: Path | None = None,
+    phase: str = "planned",
 ) -> int:
     """Start the demo estate, run every check on it, write the reports, return the exit code."""
     from fovalidate.inventory import load_inventory
@@ -679,13 +844,20 @@ def run_demo(
     folder = keep or Path(tempfile.mkdtemp(prefix="fovalidate-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with DemoEstate(folder) as estate, _password_in_environment(estate.password):
+        with DemoEstate(folder, phase=phase) as estate, _password_in_environment(estate.password):
             inventory_path = estate.start()
             loaded = load_inventory(inventory_path)
-            heading = (
-                f"fovalidate demo: {len(SERVERS)} emulated DHCP servers on {DEMO_NET}.0/24, "
-                f"{estate.kea_note}, inventory {inventory_path}"
-            )
+            if phase == "deployed":
+                heading = (
+                    f"fovalidate demo --phase deployed: {len(estate.servers)} emulated DHCP servers on "
+                    f"{DEMO_NET}.0/24 after the failover wizard (no Kea pair, no relays), inventory "
+                    f"{inventory_path}"
+                )
+            else:
+                heading = (
+                    f"fovalidate demo: {len(SERVERS)} emulated DHCP servers on {DEMO_NET}.0/24, "
+                    f"{estate.kea_note}, inventory {inventory_path}"
+                )
             request = ReportRequest(
                 skip=DEMO_SKIP,
                 files=dict(report_files or {}),
@@ -697,6 +869,7 @@ def run_demo(
                 no_color=no_color,
                 heading=heading,
                 waivers_file=waivers_file,
+                phase=phase,
             )
             return run_and_report(loaded, request)
     finally:

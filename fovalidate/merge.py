@@ -171,6 +171,15 @@ def merge_reports(paths: Sequence[Path]) -> tuple[LoadedInventory, Report]:
                 "of runs with the same inventory file (commit it, and run every site from that commit)"
             ]
         )
+    phases = {_phase(r) for r in reports}
+    if len(phases) > 1:
+        listed = "; ".join(f"{r.path}: {_phase(r)}" for r in reports)
+        raise MergeError(
+            [
+                f"the reports come from runs of different phases ({listed}); merge only reports of runs "
+                "with the same --phase"
+            ]
+        )
     first = reports[0]
     try:
         inventory = parse_inventory(
@@ -221,7 +230,8 @@ def merge_reports(paths: Sequence[Path]) -> tuple[LoadedInventory, Report]:
                 )
         notices.extend(report.notices)
     checks = [by_id[check_id] for check_id in wanted]
-    findings, missing = evaluate_all(inventory, checks, merged)
+    phase = _phase(first)
+    findings, missing = evaluate_all(inventory, checks, merged, phase=phase)
     notices.extend(missing)
     notices.extend(_cross_run_clock_notices(inventory, sources, reports))
     for report in reports:
@@ -246,8 +256,16 @@ def merge_reports(paths: Sequence[Path]) -> tuple[LoadedInventory, Report]:
         vantage="merged",
         runs=tuple(r.run for r in reports),
         fact_sources=sources,
+        phase=phase,
     )
     return inventory, merged_report
+
+
+def _phase(report: RunReport) -> str:
+    """The run's --phase (reports written before phases existed are "planned")."""
+    run = report.data.get("run", {})
+    phase = run.get("phase", "planned") if isinstance(run, dict) else "planned"
+    return phase if phase in ("planned", "deployed") else "planned"
 
 
 def _cross_run_clock_notices(

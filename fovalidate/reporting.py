@@ -52,6 +52,8 @@ class ReportRequest:
     only_servers: frozenset[str] | None = None
     #: --waivers FILE (besides the inventory's own `waivers:`).
     waivers_file: Path | None = None
+    #: --phase: "planned" (before the failover wizard) or "deployed" (after it).
+    phase: str = "planned"
 
 
 #: A report path that means standard output.
@@ -119,7 +121,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     """Run the checks `request` selects on `loaded`, write its reports, return the exit code."""
     from rich.text import Text
 
-    from fovalidate.check.registry import load_checks
+    from fovalidate.check.registry import PhaseMismatch, load_checks
     from fovalidate.findings import Status
     from fovalidate.progress import LiveProgress, wants_live_progress
     from fovalidate.reports import get_format, load_formats
@@ -155,11 +157,14 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         return not_run(problems[0])
     registry = load_checks()
     try:
-        checks = registry.select(request.only, request.skip)
+        checks = registry.select(request.only, request.skip, phase=request.phase)
     except KeyError as exc:
         known = ", ".join(c.id for c in registry.checks)
         err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
         return not_run(f"unknown check {exc.args[0]!r}")
+    except PhaseMismatch as exc:
+        err.print(Text(str(exc), style="red"), soft_wrap=True)
+        return not_run(f"{exc.pattern!r} does not run in the {request.phase} phase")
     if not checks:
         err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
         return not_run("no checks selected")
@@ -200,6 +205,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         options={"dns_server": request.dns_server, **answers.options},
         sources=answers.sources,
         only_servers=request.only_servers,
+        phase=request.phase,
     )
     if request.ask_pass:
         from fovalidate import interrupt
@@ -301,6 +307,7 @@ def report_unread_inventory(inventory_path: Path, request: ReportRequest) -> int
         tool_version=__version__,
         interrupted=True,
         notices=(NOTHING_READ.format(path=inventory_path),),
+        phase=request.phase,
     )
     return write_reports(report, request, _human_console(request))
 

@@ -30,6 +30,7 @@ from typing import Any
 from fovalidate import __version__, interrupt
 from fovalidate import processes as gather_processes
 from fovalidate.check.interface import (
+    DEFAULT_PHASE,
     AppliesTo,
     Check,
     CheckContext,
@@ -70,6 +71,8 @@ class RunOptions:
     #: Probe only these servers (names; `--only-servers`); None: all. Facts of the
     #: others are recorded as not gathered from this vantage point (SKIP).
     only_servers: frozenset[str] | None = None
+    #: "planned" or "deployed" (`check --phase`): what the checks judge against.
+    phase: str = DEFAULT_PHASE
 
 
 #: The cause of a fact another vantage point gathers (`--only-servers`); `report merge` fills it in.
@@ -444,7 +447,9 @@ def run(
         needed, probes, context, workers=options.workers, processes=options.processes, progress=progress
     )
     results.update(skipped)
-    findings, missing_probe_notices = evaluate_all(inventory, checks, results, options.options)
+    findings, missing_probe_notices = evaluate_all(
+        inventory, checks, results, options.options, phase=options.phase
+    )
 
     import socket
 
@@ -468,6 +473,7 @@ def run(
         vantage=socket.gethostname(),
         only_servers=tuple(sorted(options.only_servers or ())),
         host_problems=host_problems(results, [*_subjects(inventory)]),
+        phase=options.phase,
     )
 
 
@@ -476,6 +482,8 @@ def evaluate_all(
     checks: Sequence[Check[Any]],
     results: Mapping[FactKey, FactResult],
     options: Mapping[str, Any] | None = None,
+    *,
+    phase: str = DEFAULT_PHASE,
 ) -> tuple[tuple[Finding, ...], list[str]]:
     """Run every check on its targets with gathered facts (a run's own, or several
     runs' merged by `report merge`): the findings, redacted, and notices about
@@ -487,6 +495,7 @@ def evaluate_all(
         all_relationships=tuple(inventory.model.relationships),
         all_relays=tuple(inventory.model.relays),
         options=dict(options or {}),
+        phase=phase,
     )
     view = FactView(results)
     findings: list[Finding] = []

@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from fovalidate.inventory.model import Relationship, Relay, Server, Thresholds
 
 
+#: When a run happens: "planned" (before the failover wizard: may I create the
+#: relationships?) or "deployed" (after it: are they healthy?). `check --phase`.
+PHASES = ("planned", "deployed")
+DEFAULT_PHASE = "planned"
+
+
 class AppliesTo(str, enum.Enum):
     """The kind of target a check is evaluated on."""
 
@@ -103,6 +109,8 @@ class CheckContext:
     all_relationships: tuple[Relationship, ...] = ()
     all_relays: tuple[Relay, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: The run's phase (`PHASES`): a check that runs in both may word a verdict by it.
+    phase: str = DEFAULT_PHASE
 
 
 class Check(ABC, Generic[TargetT]):
@@ -122,6 +130,9 @@ class Check(ABC, Generic[TargetT]):
     needs: ClassVar[tuple[Need, ...]] = ()
     #: Links printed with every finding of this check.
     references: ClassVar[tuple[str, ...]] = ()
+    #: The phases (`PHASES`) this check runs in: before the wizard ("planned"),
+    #: after it ("deployed"), or both.
+    phases: ClassVar[tuple[str, ...]] = (DEFAULT_PHASE,)
 
     @abstractmethod
     def evaluate(self, target: TargetT, facts: FactView, context: CheckContext) -> Iterable[Finding]:

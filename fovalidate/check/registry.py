@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fovalidate.check.interface import AppliesTo, Check
+from fovalidate.check.interface import PHASES, AppliesTo, Check
 from fovalidate.registry import PluginLoadError, load_plugins, plugin_entry_points
 
 ENTRY_POINT_GROUP = "fovalidate.checks"
@@ -26,18 +26,38 @@ class CheckRegistry:
     def by_id(self) -> dict[str, Check[Any]]:
         return {check.id: check for check in self.checks}
 
-    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Check[Any]]:
-        """Checks matching `only` (all when empty) minus `skip`.
+    def select(
+        self, only: Iterable[str] = (), skip: Iterable[str] = (), phase: str | None = None
+    ) -> list[Check[Any]]:
+        """Checks matching `only` (all when empty) minus `skip`, of `phase` (any when None).
 
         Patterns match a whole id or a prefix ending at a dot: `dhcp` selects
-        `dhcp.scopes` and `dhcp.service`. Unknown patterns raise KeyError.
+        `dhcp.scopes` and `dhcp.service`. Unknown patterns raise KeyError; an
+        `only` pattern that names checks of other phases only raises
+        PhaseMismatch.
         """
         only, skip = list(only), list(skip)
         for pattern in [*only, *skip]:
             if not any(_matches(pattern, check.id) for check in self.checks):
                 raise KeyError(pattern)
-        chosen = [c for c in self.checks if not only or any(_matches(p, c.id) for p in only)]
+        in_phase = [c for c in self.checks if phase is None or phase in c.phases]
+        for pattern in only:
+            if not any(_matches(pattern, check.id) for check in in_phase):
+                others = sorted({p for c in self.checks if _matches(pattern, c.id) for p in c.phases})
+                raise PhaseMismatch(pattern, phase or "", tuple(others))
+        chosen = [c for c in in_phase if not only or any(_matches(p, c.id) for p in only)]
         return [c for c in chosen if not any(_matches(p, c.id) for p in skip)]
+
+
+class PhaseMismatch(LookupError):
+    """`--only` names checks that do not run in the chosen phase."""
+
+    def __init__(self, pattern: str, phase: str, phases: tuple[str, ...]):
+        self.pattern, self.phase, self.phases = pattern, phase, phases
+        super().__init__(
+            f"{pattern!r} runs in the {' and '.join(phases)} phase, not in {phase}; "
+            f"use --phase {phases[0]} or leave it out of --only"
+        )
 
 
 def _matches(pattern: str, check_id: str) -> bool:
@@ -71,6 +91,9 @@ def _validate(candidate: type[Check[Any]]) -> str | None:
         return f"check id {candidate.id!r} must be dotted lower-case words, like 'time.skew'"
     if not isinstance(candidate.applies_to, AppliesTo):
         return "`applies_to` must be an AppliesTo value"
+    phases = getattr(candidate, "phases", ())
+    if not phases or any(phase not in PHASES for phase in phases):
+        return f"`phases` must name one or more of {', '.join(PHASES)} (it is {phases!r})"
     if getattr(candidate, "__abstractmethods__", None):
         return "the class does not implement evaluate()"
     return None

@@ -120,6 +120,8 @@ class Report:
     waivers: tuple[WaiverRecord, ...] = ()
     #: Servers by site, relationships and relays, from the inventory.
     topology: Topology = field(default_factory=Topology)
+    #: "planned" (before the failover wizard) or "deployed" (after it): `check --phase`.
+    phase: str = "planned"
 
     def hosts_not_checked(self) -> list[str]:
         """Hosts about which nothing could be learnt (every fact failed)."""

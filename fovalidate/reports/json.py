@@ -101,7 +101,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "sha256": report.inventory_sha256,
             **({"content": report.inventory_text} if report.inventory_text else {}),
         },
-        "run": {"vantage": report.vantage, "only_servers": list(report.only_servers)},
+        "run": {
+            "vantage": report.vantage,
+            "only_servers": list(report.only_servers),
+            "phase": report.phase,
+        },
         **({"runs": [_run_to_dict(run) for run in report.runs]} if report.runs else {}),
         "summary": summary,
         "checks": [{"id": c.id, "title": c.title, "applies_to": c.applies_to} for c in report.checks],

@@ -136,6 +136,7 @@ def test_demo_rejected_logon_is_one_block(demo) -> None:
     assert len(errors) == 11  # the JSON keeps all (dhcp.parity and dhcp.policy-ranges among them)
     blocks = [line for line in lines if line.startswith("ERROR") and "dr-dhcp" in line]
     assert blocks == ["ERROR dr-dhcp: WinRM credentials rejected — 11 checks not run"], blocks
+    assert {"dhcp.parity", "dhcp.policy-ranges"} <= {f["check"] for f in errors}
     assert sum("FOVALIDATE_DEMO_WINRM_PASSWORD" in line for line in lines) == 1  # its fix, once
     text = " ".join(lines)
     for check in {f["check"] for f in errors}:

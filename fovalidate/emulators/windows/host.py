@@ -298,6 +298,15 @@ class RelationshipState:
     load_balance_percent: int | None = 50
     reserve_percent: int | None = None
     mclt_seconds: int = 3600
+    #: AutoStateTransition, StateSwitchInterval (seconds; None: empty, as when
+    #: the transition is off) and EnableAuth (windows-dhcp-failover.md §5.1)
+    auto_state_transition: bool = False
+    state_switch_interval_seconds: int | None = None
+    enable_auth: bool = True
+    #: ServerType of the MOF: "PrimaryServer" where the relationship was
+    #: created, "SecondaryServer" on its partner (only "PrimaryServer" is seen
+    #: in a capture, windows-output-samples.md 2.2a; the other is UNCONFIRMED)
+    server_type: str = "PrimaryServer"
 
 
 def _default_rules() -> dict[str, FirewallRuleState | None]:
@@ -859,6 +868,12 @@ class WindowsHost:
         return self._array(items) if raw else {"Items": items}
 
     def _failover(self, raw: bool) -> Any:
+        """Get-DhcpServerv4Failover: the raw object as windows-output-samples.md 2.2a
+        (null ReservePercent/ServerRole in load balance, null StateSwitchInterval when
+        off, ScopeId addresses without IPAddressToString), or the script's projection.
+        `state` is given as configured: only "Normal" is captured; the other PowerShell
+        strings ("CommunicationInterrupted", "PartnerDown", ...) are UNCONFIRMED
+        (windows-dhcp-failover.md §5.1), so tests also use the FSM_STATE spellings."""
         items = []
         for rel in self.relationships:
             hot = rel.mode == "HotStandby"
@@ -867,8 +882,8 @@ class WindowsHost:
                 items.append(
                     {
                         "ScopeId": self._array(scope_ids) if scope_ids else None,
-                        "AutoStateTransition": False,
-                        "EnableAuth": True,
+                        "AutoStateTransition": rel.auto_state_transition,
+                        "EnableAuth": rel.enable_auth,
                         "LoadBalancePercent": None if hot else rel.load_balance_percent,
                         "MaxClientLeadTime": _timespan(rel.mclt_seconds),
                         "Mode": rel.mode,
@@ -876,9 +891,11 @@ class WindowsHost:
                         "PartnerServer": rel.partner,
                         "ReservePercent": rel.reserve_percent if hot else None,
                         "ServerRole": rel.server_role or None,
-                        "ServerType": "PrimaryServer",
+                        "ServerType": rel.server_type,
                         "State": rel.state,
-                        "StateSwitchInterval": None,
+                        "StateSwitchInterval": _timespan(rel.state_switch_interval_seconds)
+                        if rel.state_switch_interval_seconds
+                        else None,
                         "PSComputerName": None,
                     }
                 )
@@ -895,6 +912,9 @@ class WindowsHost:
                         if hot and rel.reserve_percent is not None
                         else "",
                         "MclSeconds": rel.mclt_seconds,
+                        "Auto": rel.auto_state_transition,
+                        "Switch": rel.state_switch_interval_seconds or 0,
+                        "Auth": rel.enable_auth,
                         "ScopeIds": [str(ipaddress.IPv4Network(s).network_address) for s in rel.scopes],
                     }
                 )

@@ -666,6 +666,10 @@ def read_relationships(raw: Any) -> tuple[ExistingRelationship, ...]:
             if address is not None
         )
         mclt = shapes.as_seconds(shapes.first_field(item, "MclSeconds", "MaxClientLeadTime"))
+        # StateSwitchInterval is empty when automatic transition is off (§5.1); the
+        # script's [long] of an empty TimeSpan is 0, which means the same. The script
+        # prints Auto, Switch and Auth (short: its command line has a length limit).
+        switch = shapes.as_seconds(shapes.first_field(item, "Switch", "StateSwitchInterval"))
         relationships.append(
             ExistingRelationship(
                 name=name,
@@ -677,6 +681,9 @@ def read_relationships(raw: Any) -> tuple[ExistingRelationship, ...]:
                 load_balance_percent=_percent(shapes.field(item, "LoadBalancePercent")),
                 reserve_percent=_percent(shapes.field(item, "ReservePercent")),
                 mclt_seconds=int(mclt) if mclt is not None else None,
+                auto_state_transition=shapes.as_bool(shapes.first_field(item, "Auto", "AutoStateTransition")),
+                state_switch_interval_seconds=int(switch) if switch else None,
+                enable_auth=shapes.as_bool(shapes.first_field(item, "Auth", "EnableAuth")),
             )
         )
     return tuple(relationships)

@@ -94,6 +94,9 @@ try {
                 LoadBalancePercent = [string]$_.LoadBalancePercent
                 ReservePercent = [string]$_.ReservePercent
                 MclSeconds = [long]$_.MaxClientLeadTime.TotalSeconds
+                Auto = [bool]$_.AutoStateTransition
+                Switch = [long]$_.StateSwitchInterval.TotalSeconds
+                Auth = [bool]$_.EnableAuth
                 ScopeIds = @($_.ScopeId | ForEach-Object { [string]$_ })
             }
         })
