@@ -549,18 +549,28 @@ def explain_command(
 @inventory_app.command("check", cls=_Command)
 def inventory_check_command(inventory: InventoryArg) -> None:
     """Validate INVENTORY offline (no network traffic, not even DNS)."""
+    from fovalidate.inventory import InventoryProblem
+    from fovalidate.inventory.advice import inventory_advice
     from fovalidate.textsafe import SafeText
 
     loaded = _load(inventory)
     model = loaded.model
     files = sum(len(found) for found in loaded.relay_files.values())
-    _stdout().print(
+    console = _stdout()
+    console.print(
         SafeText(
             f"{inventory}: OK: {len(model.servers)} servers, {len(model.relationships)} relationships, "
             f"{len(model.relays)} relays ({files} config files)",
             style="green",
         )
     )
+    # Advice: Windows would accept these, but they may not be meant (the check dhcp.parameters
+    # gives the same as WARN findings). They do not change the exit code.
+    for advice in inventory_advice(model):
+        line, column = loaded.locate(advice.path)
+        field = f"relationships[{advice.index}]" + (f".{advice.key}" if advice.key else "")
+        located = InventoryProblem(str(inventory), line, column, field, advice.message, advice.fix)
+        console.print(SafeText(f"warning: {located}", style="yellow"), soft_wrap=True)
 
 
 @inventory_app.command("import-ansible", cls=_Command)
