@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from fovalidate.inventory.loader import LoadedInventory
-    from fovalidate.reports.interface import Topology
+    from fovalidate.reports.interface import Report, Topology
     from fovalidate.secrets import CredentialStore
 
 
@@ -120,12 +120,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from fovalidate.check.registry import load_checks
-    from fovalidate.findings import Status
-    from fovalidate.progress import LiveProgress, wants_live_progress
-    from fovalidate.reports import get_format, load_formats
-    from fovalidate.runner import RunOptions, run
-    from fovalidate.secrets import CredentialStore
+    from fovalidate.reports import get_format
 
     err = _stderr()
     shown = get_format(request.stdout_format)
@@ -154,70 +149,16 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         for problem in problems:
             err.print(Text(problem, style="red"), soft_wrap=True)
         return not_run(problems[0])
-    registry = load_checks()
-    try:
-        checks = registry.select(request.only, request.skip)
-    except KeyError as exc:
-        known = ", ".join(c.id for c in registry.checks)
-        err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
-        return not_run(f"unknown check {exc.args[0]!r}")
-    if not checks:
-        err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
-        return not_run("no checks selected")
-    if request.dns_server:
-        from fovalidate.probes.dns import parse_dns_server
-
-        try:
-            parse_dns_server(request.dns_server)
-        except ValueError as exc:
-            err.print(
-                Text(
-                    f"--dns-server {request.dns_server!r}: {exc}; give an address such as 10.0.0.53:53",
-                    style="red",
-                )
-            )
-            return not_run(f"--dns-server {request.dns_server!r} is not an address")
-
-    def prompt(username: str) -> str:
-        import getpass
-
-        return getpass.getpass(f"Password for {username}: ")
-
-    from fovalidate.probes.answerfile import AnswerFolderError, answers_for_run
-
-    try:
-        # Answer files (`--facts DIR`, or `answer_file:` on a server) replace the WinRM probe.
-        answers = answers_for_run(loaded, request.facts_dir, max_age=request.facts_max_age)
-    except AnswerFolderError as exc:
-        err.print(Text(str(exc), style="red"), soft_wrap=True)
-        return not_run(f"--facts {request.facts_dir}: the answer files cannot be used")
-    credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
-    notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
-    notices += answers.notices
-    notices += _unverified_identity_notices(loaded)
-    options = RunOptions(
-        timeout=request.timeout,
-        workers=request.workers,
-        options={"dns_server": request.dns_server, **answers.options},
-        sources=answers.sources,
-        only_servers=request.only_servers,
-    )
-    if request.ask_pass:
-        _ask_passwords_up_front(loaded, credentials)
-
     # A report written to standard output ("-") owns it: the human report then goes to stderr.
     stdout_taken = any(to_stdout(path) for path in request.files.values())
     on_console = request.stdout_format == "console"
     human = Console(highlight=False, stderr=stdout_taken, no_color=request.no_color or None)
     if request.heading and on_console:
         human.print(Text(request.heading, style="bold"))
-    if on_console and wants_live_progress():
-        with LiveProgress(err) as progress:
-            report = run(loaded, checks, options, credentials=credentials, progress=progress, notices=notices)
-    else:
-        report = run(loaded, checks, options, credentials=credentials, notices=notices)
-    report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
-    report = replace(report, topology=topology_of(loaded))
+    outcome = checked_report(loaded, request, err, live_progress=on_console)
+    if isinstance(outcome, str):
+        return not_run(outcome)
+    report = outcome
     if waiver_entries:
         # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
         waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
@@ -245,6 +186,82 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         sys.stdout.write(shown.stdout_text(report, verbose=request.verbose, **extra))
     # The format on stdout decides the meaning of the exit code (Nagios: 0 to 3).
     return shown.exit_code(report)
+
+
+def checked_report(
+    loaded: LoadedInventory, request: ReportRequest, err: Console, *, live_progress: bool = False
+) -> Report | str:
+    """Select the checks, gather the facts and evaluate: the run `check` does, without writing
+    anything. Returns the report, or why nothing ran (already explained on `err`).
+    `fovalidate plan --live` uses it too."""
+    from rich.text import Text
+
+    from fovalidate.check.registry import load_checks
+    from fovalidate.findings import Status
+    from fovalidate.progress import LiveProgress, wants_live_progress
+    from fovalidate.reports import load_formats
+    from fovalidate.runner import RunOptions, run
+    from fovalidate.secrets import CredentialStore
+
+    registry = load_checks()
+    try:
+        checks = registry.select(request.only, request.skip)
+    except KeyError as exc:
+        known = ", ".join(c.id for c in registry.checks)
+        err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
+        return f"unknown check {exc.args[0]!r}"
+    if not checks:
+        err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
+        return "no checks selected"
+    if request.dns_server:
+        from fovalidate.probes.dns import parse_dns_server
+
+        try:
+            parse_dns_server(request.dns_server)
+        except ValueError as exc:
+            err.print(
+                Text(
+                    f"--dns-server {request.dns_server!r}: {exc}; give an address such as 10.0.0.53:53",
+                    style="red",
+                )
+            )
+            return f"--dns-server {request.dns_server!r} is not an address"
+
+    def prompt(username: str) -> str:
+        import getpass
+
+        return getpass.getpass(f"Password for {username}: ")
+
+    from fovalidate.probes.answerfile import AnswerFolderError, answers_for_run
+
+    try:
+        # Answer files (`--facts DIR`, or `answer_file:` on a server) replace the WinRM probe.
+        answers = answers_for_run(loaded, request.facts_dir, max_age=request.facts_max_age)
+    except AnswerFolderError as exc:
+        err.print(Text(str(exc), style="red"), soft_wrap=True)
+        return f"--facts {request.facts_dir}: the answer files cannot be used"
+    credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
+    notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
+    notices += answers.notices
+    notices += _unverified_identity_notices(loaded)
+    options = RunOptions(
+        timeout=request.timeout,
+        workers=request.workers,
+        options={"dns_server": request.dns_server, **answers.options},
+        sources=answers.sources,
+        only_servers=request.only_servers,
+    )
+    if request.ask_pass:
+        _ask_passwords_up_front(loaded, credentials)
+
+    if live_progress and wants_live_progress():
+        with LiveProgress(err) as progress:
+            report = run(loaded, checks, options, credentials=credentials, progress=progress, notices=notices)
+    else:
+        report = run(loaded, checks, options, credentials=credentials, notices=notices)
+    report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
+    report = replace(report, topology=topology_of(loaded))
+    return report
 
 
 def _unverified_identity_notices(loaded: LoadedInventory) -> list[str]:
