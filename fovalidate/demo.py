@@ -59,6 +59,12 @@ The scenario is a small estate with some typical mistakes:
   reversed on kea-b (kea.pair FAIL: split brain, which Kea itself does not
   report). Without Kea the demo says so and shows the Windows estate alone.
 
+Every Windows relationship but lab-dhcp2 names a failover shared secret
+(`shared_secret_env`); like the password it is made up for each run and
+handed over in an environment variable (DEMO_SECRET_ENV), never written.
+lab-dhcp2 plans none, so dhcp.parameters warns that message authentication
+would be off.
+
 Every emulated server listens for failover on a high loopback port (no root
 needed) and says so in its DhcpFailoverPort registry value, so
 dhcp.failover-port, which warns about any such value, would warn about all of
@@ -100,6 +106,10 @@ DEMO_ZONE = "corp.example.test"
 DEMO_TIMEOUT = 1.0
 DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
 DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
+#: The variable the demo's relationships name for their failover shared secret (made up per run,
+#: like the password). The lab pair plans none, to show the WARN of dhcp.parameters.
+DEMO_SECRET_ENV = "FOVALIDATE_DEMO_FAILOVER_SECRET"
+NO_SECRET_PLANNED = ("lab-dhcp2",)
 #: Checks the demo leaves out (see the module docstring).
 DEMO_SKIP = ("dhcp.failover-port",)
 #: Folder (next to the inventory) of the answer files of the "collected" servers.
@@ -373,6 +383,8 @@ class DemoEstate:
         self.dns: DnsServer | None = None
         #: The emulated WinRM listeners' password; the inventory names only its environment variable.
         self.password = password or secrets.token_urlsafe(18)
+        #: The failover shared secret the relationships plan (DEMO_SECRET_ENV); never written.
+        self.secret = secrets.token_urlsafe(18)
         self.windows: dict[str, WindowsHost] = {}
         self._ca: TestCA | None = None
         #: The real Kea pair (None when Kea is not installed) and a line saying which it is.
@@ -446,7 +458,7 @@ class DemoEstate:
             },
             "thresholds": {"time_skew_warn": "10s", "time_skew_fail": "60s"},
             "servers": servers + kea_servers,
-            "relationships": list(RELATIONSHIPS) + kea_relationships,
+            "relationships": [_with_shared_secret(r) for r in RELATIONSHIPS] + kea_relationships,
             "relays": self._write_router_configs(),
         }
         if self.kea is not None:  # the state check reads the settled pair (about 5 s after start)
@@ -582,7 +594,11 @@ def run_demo(
     folder = keep or Path(tempfile.mkdtemp(prefix="fovalidate-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with DemoEstate(folder) as estate, _password_in_environment(estate.password):
+        with (
+            DemoEstate(folder) as estate,
+            _password_in_environment(estate.password),
+            _in_environment(DEMO_SECRET_ENV, estate.secret),
+        ):
             inventory_path = estate.start()
             loaded = load_inventory(inventory_path)
             heading = (
@@ -605,6 +621,25 @@ def run_demo(
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_shared_secret(relationship: dict[str, Any]) -> dict[str, Any]:
+    if relationship["name"] in NO_SECRET_PLANNED:
+        return dict(relationship)
+    return {**relationship, "shared_secret_env": DEMO_SECRET_ENV}
+
+
+@contextmanager
+def _in_environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 @contextmanager

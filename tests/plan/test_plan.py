@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from peers.cli import CliRun, run_cli, validate_report
 
-from fovalidate.demo import DEMO_PASSWORD_ENV, DEMO_SKIP, DemoEstate
+from fovalidate.demo import DEMO_PASSWORD_ENV, DEMO_SECRET_ENV, DEMO_SKIP, DemoEstate
 from fovalidate.findings import Finding, PlannedCommand, Status
 from fovalidate.reports.json import finding_from_dict, finding_to_dict
 
@@ -106,7 +106,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoEstate,
 
 
 def _run(estate: DemoEstate, tmp: Path, *args: Any, **kwargs: Any) -> CliRun:
-    env = {DEMO_PASSWORD_ENV: estate.password, **kwargs.pop("env", {})}
+    env = {DEMO_PASSWORD_ENV: estate.password, DEMO_SECRET_ENV: estate.secret, **kwargs.pop("env", {})}
     if args[0] == "plan":
         kwargs.setdefault("json_report", False)  # plan's --json is a flag, not a report file
     return run_cli(*args, tmp=tmp, env=env, **kwargs)
@@ -139,6 +139,9 @@ def test_plan_of_the_demo_inventory_parses_and_uses_documented_parameters(
     windows_pairs = 9  # the demo's Windows relationships; a Kea pair (when Kea is installed) gets none
     assert names.count("Add-DhcpServerv4Failover") == windows_pairs
     assert names.count("Get-DhcpServerv4Failover") >= 2 * windows_pairs
+    # every pair but lab-dhcp2 plans a shared secret: asked for, converted, forgotten
+    assert names.count("Read-Host") == names.count("Remove-Variable") == windows_pairs - 1
+    assert estate.secret not in text and estate.secret not in run.stdout + run.stderr
     # The listing on stdout says the same, relationship by relationship.
     assert "hq-dhcp1-dhcp2" in run.stdout and "Add-DhcpServerv4Failover -ComputerName" in run.stdout
 
@@ -184,9 +187,15 @@ def test_plan_json_shape(demo: tuple[DemoEstate, Path], tmp_path: Path) -> None:
     assert create["text"] == (
         "Add-DhcpServerv4Failover -ComputerName 'dhcp1.corp.example.test' -Name 'hq-dhcp1-dhcp2' "
         "-PartnerServer 'dhcp2.corp.example.test' -ScopeId '10.10.0.0', '10.20.0.0', '10.30.0.0' "
-        "-LoadBalancePercent 50 -MaxClientLeadTime '01:00:00' -AutoStateTransition $false"
+        "-LoadBalancePercent 50 -MaxClientLeadTime '01:00:00' -AutoStateTransition $false "
+        "-SharedSecret $sharedSecret"
     )
-    assert [step["kind"] for step in hq["steps"]] == ["create", "verify", "verify"]
+    kinds = [step["kind"] for step in hq["steps"]]
+    assert kinds == ["prepare", "prepare", "create", "cleanup", "verify", "verify"]
+    assert hq["steps"][0]["text"].startswith("$secureSecret = Read-Host -Prompt ")
+    lab = next(r for r in plan["relationships"] if r["name"] == "lab-dhcp2")
+    assert "-SharedSecret" not in " ".join(step["text"] for step in lab["steps"])
+    assert any("message authentication off" in note for note in lab["notes"])
     standby = next(r for r in plan["relationships"] if r["name"] == "branch1-standby")
     (create,) = [step for step in standby["steps"] if step["kind"] == "create"]
     assert (
@@ -270,7 +279,7 @@ def test_commands_round_trip_through_the_json_report(
     assert [s["order"] for s in steps[:5]] == [10, 11, 12, 20, 21]
     assert [s["kind"] for s in steps[:5]] == ["fix", "fix", "fix", "migrate", "migrate"]
     assert steps[0]["text"] == PARITY_FIXES[4]["text"] and steps[0]["run_on"] == "win12-dhcp"
-    assert [s["kind"] for s in steps[5:]] == ["create", "verify", "verify"]
+    assert [s["kind"] for s in steps[5:]] == ["prepare", "prepare", "create", "cleanup", "verify", "verify"]
     # the finding that carries commands is mended by them: not a blocker
     blockers = {(b["check"], b["target"]) for b in win["blockers"]}
     assert ("dhcp.scopes", "win-pair scope 10.61.0.0/24") not in blockers
@@ -311,3 +320,26 @@ def test_finding_commands_round_trip() -> None:
         commands=(PlannedCommand("b", "Add-DhcpServerv4OptionDefinition -OptionId 252", "define 252", 11),),
     )  # fmt: skip
     assert finding_from_dict(json.loads(json.dumps(finding_to_dict(finding)))) == finding
+
+
+def test_names_cannot_break_out_of_their_strings(cli, tmp_path: Path) -> None:
+    """A relationship name is data: quotes (also the typographic ones PowerShell honours) and
+    `$(...)` stay inside the string, and a line break is refused with the place named."""
+    from peers.cli import write_inventory
+
+    name = "Bob's \u2018pair\u2019 $(Remove-Item C:\\x) `n"
+    servers = [{"name": "dhcp1", "address": "10.0.0.1"}, {"name": "dhcp2", "address": "10.0.0.2"}]
+    path = write_inventory(tmp_path, servers, [{"name": name, "primary": "dhcp1", "partner": "dhcp2"}])
+    script = tmp_path / "plan.ps1"
+    run = cli("plan", path, "--out", script, json_report=False)
+    assert run.returncode == 0, run.stderr
+    text = script.read_text(encoding="utf-8")
+    assert syntax_problems(text) == [] and undocumented(text) == []
+    names = [command_name for _, command_name, _ in commands(text)]
+    assert "Remove-Item" not in names
+    assert "-Name 'Bob''s \u2018\u2018pair\u2019\u2019 $(Remove-Item C:\\x) `n'" in text
+    broken = write_inventory(
+        tmp_path / "broken", servers, [{"name": "two\nlines", "primary": "dhcp1", "partner": "dhcp2"}]
+    )
+    refused = cli("plan", broken, json_report=False)
+    assert refused.returncode == 2 and "relationship 'two\\nlines'" in refused.stderr
