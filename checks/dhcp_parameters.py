@@ -61,11 +61,14 @@ class RelationshipParameters(Check[RelationshipTarget]):
         self, target: RelationshipTarget, facts: FactView, context: CheckContext
     ) -> Iterator[Finding]:
         relationship = target.relationship
-        if "kea" in (target.primary.platform, target.partner.platform):
+        kea = next((s for s in target.servers if s.platform != "windows"), None)
+        if kea is not None:
+            # The same words as the Windows probe's SKIP (fovalidate.probes.platform.not_windows).
             yield self.finding(
                 target,
                 Status.SKIP,
-                "a Kea HA pair: these are Windows failover parameters (kea.security judges Kea's)",
+                f"skipped: {kea.name}: not a Windows server (platform: {kea.platform}); "
+                "the kea.* checks cover it",
             )
             return
         index = next(
