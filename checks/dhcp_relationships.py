@@ -7,13 +7,11 @@ from collections.abc import Iterator
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, RelationshipTarget
 from fovalidate.facts import WINDOWS, FactUnavailable, FactView
 from fovalidate.findings import Finding, Status
-from fovalidate.inventory.durations import format_duration
 
 from . import references as ref
 from .windows import GET_FAILOVER, MANAGE_FAILOVER, unavailable, windows
 
 MAX_RELATIONSHIPS = 31
-MAX_NAME = 126
 
 
 class FailoverRelationships(Check[RelationshipTarget]):
@@ -27,21 +25,22 @@ class FailoverRelationships(Check[RelationshipTarget]):
       counting those that exist on it plus those the inventory plans for it
       (a hub in many hot-standby relationships reaches this first;
       relationships without scopes count too);
-    - the name is at most 126 characters (error 20125) and is not already
-      used on either partner (error 20114). Whether Windows compares names case-insensitively is not
+    - the name is not already used on either partner (error 20114).
+      Whether Windows compares names case-insensitively is not
       documented (UNCONFIRMED): a name that differs only in letter case
-      gives a WARN;
-    - load-balance percentage (load-balance mode) and reserve percentage
-      (hot standby) lie between 0 and 100; the maximum client lead time is
-      above zero. The inventory accepts any numbers here on purpose so that
-      this check can name the problem.
+      gives a WARN.
+
+    The parameters themselves (name at most 126 characters, percentages
+    0-100, MCLT above zero) are judged before any server is touched: the
+    inventory refuses what Add-DhcpServerv4Failover would refuse, and
+    `dhcp.parameters` gives the advice.
 
     Impact: the wizard or Add-DhcpServerv4Failover stops with the error
     code above and creates nothing.
 
     Fix: choose another name, remove relationships that are no longer used
     (`Remove-DhcpServerv4Failover`), split the hub's partners over two
-    servers, and correct the percentages or MCLT in the inventory.
+    servers.
 
     References: Manage DHCP failover relationships; DHCP Failover
     Relationships (31 per server); Get-DhcpServerv4Failover;
@@ -49,7 +48,7 @@ class FailoverRelationships(Check[RelationshipTarget]):
     """
 
     id = "dhcp.relationships"
-    title = "At most 31 relationships per server, unique valid names, sane parameters"
+    title = "At most 31 relationships per server, names free on both partners"
     applies_to = AppliesTo.RELATIONSHIP
     needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, GET_FAILOVER, ref.ADD_FAILOVER, ref.ERROR_CODES)
@@ -59,9 +58,6 @@ class FailoverRelationships(Check[RelationshipTarget]):
     ) -> Iterator[Finding]:
         relationship = target.relationship
         problems = 0
-        for finding in self._parameters(target):
-            problems += 1
-            yield finding
         name = relationship.name
         for server in target.servers:
             partner = target.partner if server is target.primary else target.primary
@@ -140,46 +136,7 @@ class FailoverRelationships(Check[RelationshipTarget]):
             yield self.finding(
                 target,
                 Status.PASS,
-                f"the name '{name}' is free on both partners, the parameters are valid, and neither server "
+                f"the name '{name}' is free on both partners, and neither server "
                 f"exceeds {MAX_RELATIONSHIPS} relationships",
                 observed={"name_length": len(name), "mode": relationship.mode},
-            )
-
-    def _parameters(self, target: RelationshipTarget) -> Iterator[Finding]:
-        relationship = target.relationship
-        if len(relationship.name) > MAX_NAME:
-            yield self.finding(
-                target,
-                Status.FAIL,
-                f"the relationship name has {len(relationship.name)} characters; Windows allows {MAX_NAME} "
-                "(error 20125)",
-                observed={"name_length": len(relationship.name)},
-                expected=f"at most {MAX_NAME} characters",
-                remediation="shorten the name in the inventory",
-            )
-        checks = []
-        if relationship.mode == "load-balance":
-            checks.append(("load_balance_percent", relationship.effective_load_balance_percent))
-        else:
-            checks.append(("reserve_percent", relationship.effective_reserve_percent))
-        for field, value in checks:
-            if not 0 <= value <= 100:
-                yield self.finding(
-                    target,
-                    Status.FAIL,
-                    f"{field} is {value}; it must lie between 0 and 100",
-                    observed={field: value},
-                    expected="0-100",
-                    remediation=f"set {field} to a value from 0 to 100 in the inventory",
-                )
-        if relationship.max_client_lead_time <= 0:
-            yield self.finding(
-                target,
-                Status.FAIL,
-                f"max_client_lead_time is {format_duration(relationship.max_client_lead_time)}; the MCLT "
-                "cannot be zero",
-                observed={"max_client_lead_time": relationship.max_client_lead_time},
-                expected="above zero (Windows default 1h)",
-                remediation="set max_client_lead_time to 1h (the Windows default) or another positive "
-                "duration",
             )

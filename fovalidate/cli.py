@@ -600,18 +600,28 @@ def explain_command(
 @inventory_app.command("check", cls=_Command)
 def inventory_check_command(inventory: InventoryArg) -> None:
     """Validate INVENTORY offline (no network traffic, not even DNS)."""
+    from fovalidate.inventory import InventoryProblem
+    from fovalidate.inventory.advice import inventory_advice
     from fovalidate.textsafe import SafeText
 
     loaded = _load(inventory)
     model = loaded.model
     files = sum(len(found) for found in loaded.relay_files.values())
-    _stdout().print(
+    console = _stdout()
+    console.print(
         SafeText(
             f"{inventory}: OK: {len(model.servers)} servers, {len(model.relationships)} relationships, "
             f"{len(model.relays)} relays ({files} config files)",
             style="green",
         )
     )
+    # Advice: Windows would accept these, but they may not be meant (the check dhcp.parameters
+    # gives the same as WARN findings). They do not change the exit code.
+    for advice in inventory_advice(model):
+        line, column = loaded.locate(advice.path)
+        field = f"relationships[{advice.index}]" + (f".{advice.key}" if advice.key else "")
+        located = InventoryProblem(str(inventory), line, column, field, advice.message, advice.fix)
+        console.print(SafeText(f"warning: {located}", style="yellow"), soft_wrap=True)
 
 
 @inventory_app.command("import-ansible", cls=_Command)
@@ -792,6 +802,101 @@ def collect_command(
 
     loaded = _load(inventory) if inventory is not None else None
     raise typer.Exit(write_collector(loaded, out, force=force, out=_stdout(), err=_stderr()))
+
+
+@app.command("plan", cls=_Command)
+def plan_command(
+    inventory: InventoryArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE", help="Also write the plan as a PowerShell script (.ps1) with comments."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print the plan as JSON instead of the listing.")
+    ] = False,
+    from_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-report",
+            metavar="REPORT",
+            help="Use the findings and facts of a check run (`check --json REPORT`) of this inventory.",
+        ),
+    ] = None,
+    live: Annotated[
+        bool,
+        typer.Option("--live", metavar="", help="Run the checks now (as `check` does) and plan from them."),
+    ] = False,
+    timeout: TimeoutOpt = 5.0,
+    workers: WorkersOpt = 0,
+    dns_server: DnsOpt = None,
+    ask_pass: AskPassOpt = False,
+    facts_dir: FactsOpt = None,
+    facts_max_age: FactsMaxAgeOpt = None,
+) -> None:
+    """Print, per relationship, the commands the admin will run, in order: the fixes the checks
+    found, then Add-DhcpServerv4Failover and Get-DhcpServerv4Failover. Runs nothing on any server.
+    Without --from-report or --live it plans from the inventory alone and says what it could not verify."""
+    from rich.text import Text
+
+    from fovalidate.plan import PlanError, build_plan
+    from fovalidate.plan.render import plan_json, plan_script, print_plan
+
+    err = _stderr()
+
+    def usage(message: str) -> typer.Exit:
+        err.print(Text(message, style="red"), soft_wrap=True)
+        return typer.Exit(ExitCode.USAGE)
+
+    if from_report is not None and live:
+        raise usage("give --from-report or --live, not both")
+    if facts_dir is not None and not live:
+        raise usage("--facts DIR reads the answer files in a run made now: add --live")
+    if out is not None:
+        from fovalidate.reporting import report_path_problems
+
+        problems = report_path_problems({"plan": out})
+        if problems:
+            raise usage(problems[0])
+    loaded = _load(inventory)
+    evidence = None
+    facts_from = "inventory"
+    try:
+        if from_report is not None:
+            from fovalidate.plan.evidence import from_report_file
+
+            evidence = from_report_file(from_report, loaded)
+            facts_from = "report"
+        elif live:
+            from fovalidate.collect.commands import parse_max_age
+            from fovalidate.plan.evidence import from_live_report
+            from fovalidate.reporting import ReportRequest, checked_report
+
+            request = ReportRequest(
+                timeout=timeout,
+                workers=workers,
+                dns_server=dns_server,
+                ask_pass=ask_pass,
+                facts_dir=facts_dir,
+                facts_max_age=parse_max_age(facts_max_age, err),
+            )
+            outcome = checked_report(loaded, request, err, live_progress=not as_json)
+            if isinstance(outcome, str):
+                raise typer.Exit(ExitCode.USAGE)
+            evidence = from_live_report(outcome)
+            facts_from = "live"
+        plan = build_plan(loaded, evidence, facts_from=facts_from)
+    except PlanError as exc:
+        raise usage(str(exc)) from None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(plan_script(plan), encoding="utf-8")
+        err.print(Text(f"wrote the plan to {out} (review it; fovalidate ran none of it)", style="green"))
+    if as_json:
+        sys.stdout.write(plan_json(plan))
+    else:
+        print_plan(plan, _stdout())
 
 
 @facts_app.command("schema", cls=_Command)

@@ -84,6 +84,12 @@ answer Get-DhcpServerv4Failover for the deployed relationships:
   admin's call).
 The Kea pair and the relays are left out of the deployed demo.
 
+Every Windows relationship but lab-dhcp2 names a failover shared secret
+(`shared_secret_env`); like the password it is made up for each run and
+handed over in an environment variable (DEMO_SECRET_ENV), never written.
+lab-dhcp2 plans none, so dhcp.parameters warns that message authentication
+would be off.
+
 Every emulated server listens for failover on a high loopback port (no root
 needed) and says so in its DhcpFailoverPort registry value, so
 dhcp.failover-port, which warns about any such value, would warn about all of
@@ -137,6 +143,10 @@ DEMO_ZONE = "corp.example.test"
 DEMO_TIMEOUT = 1.0
 DEMO_USERNAME = r"CORP\svc-fovalidate-demo"
 DEMO_PASSWORD_ENV = "FOVALIDATE_DEMO_WINRM_PASSWORD"
+#: The variable the demo's relationships name for their failover shared secret (made up per run,
+#: like the password). The lab pair plans none, to show the WARN of dhcp.parameters.
+DEMO_SECRET_ENV = "FOVALIDATE_DEMO_FAILOVER_SECRET"
+NO_SECRET_PLANNED = ("lab-dhcp2",)
 #: Checks the demo leaves out (see the module docstring).
 DEMO_SKIP = ("dhcp.failover-port",)
 #: Folder (next to the inventory) of the answer files of the "collected" servers.
@@ -632,6 +642,8 @@ class DemoEstate:
         self.dns: DnsServer | None = None
         #: The emulated WinRM listeners' password; the inventory names only its environment variable.
         self.password = password or secrets.token_urlsafe(18)
+        #: The failover shared secret the relationships plan (DEMO_SECRET_ENV); never written.
+        self.secret = secrets.token_urlsafe(18)
         self.windows: dict[str, WindowsHost] = {}
         self._ca: TestCA | None = None
         #: The real Kea pair (None when Kea is not installed) and a line saying which it is.
@@ -707,7 +719,10 @@ class DemoEstate:
             },
             "thresholds": {"time_skew_warn": "10s", "time_skew_fail": "60s"},
             "servers": servers + kea_servers,
-            "relationships": list(DEPLOYED_RELATIONSHIPS if deployed else RELATIONSHIPS) + kea_relationships,
+            "relationships": [
+                _with_shared_secret(r) for r in (DEPLOYED_RELATIONSHIPS if deployed else RELATIONSHIPS)
+            ]
+            + kea_relationships,
             "relays": [] if deployed else self._write_router_configs(),
         }
         if self.kea is not None:  # the state check reads the settled pair (about 5 s after start)
@@ -844,7 +859,11 @@ def run_demo(
     folder = keep or Path(tempfile.mkdtemp(prefix="fovalidate-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with DemoEstate(folder, phase=phase) as estate, _password_in_environment(estate.password):
+        with (
+            DemoEstate(folder, phase=phase) as estate,
+            _password_in_environment(estate.password),
+            _in_environment(DEMO_SECRET_ENV, estate.secret),
+        ):
             inventory_path = estate.start()
             loaded = load_inventory(inventory_path)
             if phase == "deployed":
@@ -875,6 +894,25 @@ def run_demo(
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_shared_secret(relationship: dict[str, Any]) -> dict[str, Any]:
+    if relationship["name"] in NO_SECRET_PLANNED:
+        return dict(relationship)
+    return {**relationship, "shared_secret_env": DEMO_SECRET_ENV}
+
+
+@contextmanager
+def _in_environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 @contextmanager

@@ -121,12 +121,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
     """Run the checks `request` selects on `loaded`, write its reports, return the exit code."""
     from rich.text import Text
 
-    from fovalidate.check.registry import PhaseMismatch, load_checks
-    from fovalidate.findings import Status
-    from fovalidate.progress import LiveProgress, wants_live_progress
-    from fovalidate.reports import get_format, load_formats
-    from fovalidate.runner import RunOptions, run
-    from fovalidate.secrets import CredentialStore
+    from fovalidate.reports import get_format
 
     err = _stderr()
     shown = get_format(request.stdout_format)
@@ -155,19 +150,52 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         for problem in problems:
             err.print(Text(problem, style="red"), soft_wrap=True)
         return not_run(problems[0])
+
+    # A report written to standard output ("-") owns it: the human report then goes to stderr.
+    human = _human_console(request)
+    on_console = request.stdout_format == "console"
+    if request.heading and on_console:
+        human.print(Text(request.heading, style="bold"))
+    outcome = checked_report(loaded, request, err, live_progress=on_console)
+    if isinstance(outcome, str):
+        return not_run(outcome)
+    report = outcome
+    if waiver_entries:
+        # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
+        waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
+        report = replace(report, findings=tuple(waived), waivers=tuple(records))
+    return write_reports(report, request, human)
+
+
+def checked_report(
+    loaded: LoadedInventory, request: ReportRequest, err: Console, *, live_progress: bool = False
+) -> Report | str:
+    """Select the checks, gather the facts and evaluate: the run `check` does, without writing
+    anything. Returns the report, or why nothing ran (already explained on `err`).
+    `fovalidate plan --live` uses it too."""
+    from rich.text import Text
+
+    from fovalidate import interrupt
+    from fovalidate.check.registry import PhaseMismatch, load_checks
+    from fovalidate.findings import Status
+    from fovalidate.progress import LiveProgress, wants_live_progress
+    from fovalidate.reports import load_formats
+    from fovalidate.runner import RunOptions, run
+    from fovalidate.secrets import CredentialStore
+
     registry = load_checks()
     try:
         checks = registry.select(request.only, request.skip, phase=request.phase)
     except KeyError as exc:
         known = ", ".join(c.id for c in registry.checks)
         err.print(Text(f"unknown check {exc.args[0]!r}; known checks: {known}", style="red"))
-        return not_run(f"unknown check {exc.args[0]!r}")
+        return f"unknown check {exc.args[0]!r}"
     except PhaseMismatch as exc:
         err.print(Text(str(exc), style="red"), soft_wrap=True)
-        return not_run(f"{exc.pattern!r} does not run in the {request.phase} phase")
+        return f"{exc.pattern!r} does not run in the {request.phase} phase"
     if not checks:
         err.print(Text("no checks selected (--only/--skip left nothing to run)", style="red"))
-        return not_run("no checks selected")
+        return "no checks selected"
     if request.dns_server:
         from fovalidate.probes.dns import parse_dns_server
 
@@ -180,7 +208,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
                     style="red",
                 )
             )
-            return not_run(f"--dns-server {request.dns_server!r} is not an address")
+            return f"--dns-server {request.dns_server!r} is not an address"
 
     def prompt(username: str) -> str:
         import getpass
@@ -194,7 +222,7 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         answers = answers_for_run(loaded, request.facts_dir, max_age=request.facts_max_age)
     except AnswerFolderError as exc:
         err.print(Text(str(exc), style="red"), soft_wrap=True)
-        return not_run(f"--facts {request.facts_dir}: the answer files cannot be used")
+        return f"--facts {request.facts_dir}: the answer files cannot be used"
     credentials = CredentialStore(ask_pass=request.ask_pass, prompt=prompt)
     notices = [str(error) for error in (*registry.errors, *load_formats().errors)]
     notices += answers.notices
@@ -208,37 +236,24 @@ def run_and_report(loaded: LoadedInventory, request: ReportRequest) -> int:
         phase=request.phase,
     )
     if request.ask_pass:
-        from fovalidate import interrupt
-
         try:
             with interrupt.stoppable():
                 _ask_passwords_up_front(loaded, credentials)
         except KeyboardInterrupt:
             pass  # the run below sees the Ctrl-C: it gathers nothing and reports every check as interrupted
 
-    # A report written to standard output ("-") owns it: the human report then goes to stderr.
-    human = _human_console(request)
-    on_console = request.stdout_format == "console"
-    if request.heading and on_console:
-        human.print(Text(request.heading, style="bold"))
-    if on_console and wants_live_progress():
+    if live_progress and wants_live_progress():
         with LiveProgress(err) as progress:
             report = run(loaded, checks, options, credentials=credentials, progress=progress, notices=notices)
     else:
         report = run(loaded, checks, options, credentials=credentials, notices=notices)
     report = replace(report, fail_on=Status.WARN if request.fail_on == "warn" else Status.FAIL)
     report = replace(report, topology=topology_of(loaded))
-    if waiver_entries:
-        # A waiver's last day is a calendar date where the run started (UTC, as in the reports).
-        waived, records = waivers.apply(report.findings, waiver_entries, report.started_at.date())
-        report = replace(report, findings=tuple(waived), waivers=tuple(records))
-    from fovalidate import interrupt
-
     if interrupt.requested():
         # Ctrl-C after the last fact came in, or before gathering started: the
         # user stopped the run, and scripts must see 130, not a verdict.
         report = replace(report, interrupted=True)
-    return write_reports(report, request, human)
+    return report
 
 
 def _human_console(request: ReportRequest) -> Console:

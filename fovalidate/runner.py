@@ -407,6 +407,10 @@ def _redacted(finding: Finding) -> Finding:
         remediation=redact(finding.remediation),
         observed=scrub(dict(finding.observed)),
         expected=scrub(finding.expected),
+        commands=tuple(
+            replace(command, text=redact(command.text), purpose=redact(command.purpose))
+            for command in finding.commands
+        ),
     )
 
 

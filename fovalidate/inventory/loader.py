@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from fovalidate.inventory.model import (
+    MAX_RELATIONSHIP_NAME,
     Inventory,
     NtpSettings,
     Relationship,
@@ -38,6 +39,8 @@ FieldPath = tuple[str | int, ...]
 #: Keys holding file paths, resolved against the inventory's folder.
 _PATH_KEYS = ("ca_trust_path", "cert_pem", "cert_key_pem")
 _SECRET_KEYS = ("password", "passwd", "pass", "secret", "shared_secret")
+_PERCENT_KEYS = ("load_balance_percent", "reserve_percent")
+_INTERVAL_KEYS = ("max_client_lead_time", "state_switch_interval")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,15 @@ class LoadedInventory:
     #: The file's text exactly as read (its SHA-256 is `sha256`): stored in JSON reports
     #: so that `fovalidate report merge` evaluates with the same inventory.
     text: str = ""
+    #: Where each field is in the file, for messages about the loaded inventory (advice).
+    positions: _Positions | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, path: FieldPath) -> tuple[int | None, int | None]:
+        """(line, column) of a field such as ("relationships", 0, "name"), or of the nearest
+        enclosing field written in the file; (None, None) when the file shows none."""
+        if self.positions is None:
+            return None, None
+        return _at(self.positions.line_of(path))
 
     @property
     def servers(self) -> list[Server]:
@@ -541,6 +553,14 @@ def parse_inventory(
 
     for path in _secret_keys(document, ()):
         line, col = _at(positions.line_of(path))
+        fix = (
+            "remove it and use password_env (an environment variable name), --ask-pass, or the system keyring"
+        )
+        if str(path[-1]).lower() in ("secret", "shared_secret"):
+            fix = (
+                "remove it and name the environment variable that holds it: shared_secret_env "
+                "(`fovalidate plan` prompts for the secret; it is never written anywhere)"
+            )
         problems.append(
             InventoryProblem(
                 source,
@@ -548,8 +568,7 @@ def parse_inventory(
                 col,
                 _dotted(path),
                 "passwords and secrets are never read from the inventory",
-                "remove it and use password_env (an environment variable name), --ask-pass, "
-                "or the system keyring",
+                fix,
             )
         )
     if problems:
@@ -653,6 +672,7 @@ def parse_inventory(
         base_dir=base,
         relay_files=relay_files,
         text=raw_bytes.decode("utf-8"),
+        positions=positions,
     )
 
 
@@ -909,8 +929,29 @@ def _problem_from_error(
     elif kind in ("ip_v4_address", "ipv4"):
         message = f"{error.get('input')!r} is not an IPv4 address"
         fix = "write it as four numbers, e.g. 10.0.1.1"
+    elif kind in ("greater_than_equal", "less_than_equal") and loc and loc[-1] in _PERCENT_KEYS:
+        message = f"{error.get('input')!r} is not a percentage from 0 to 100"
+        fix = "use a whole number from 0 to 100 (Add-DhcpServerv4Failover refuses anything else)"
     elif kind in ("greater_than_equal", "less_than_equal"):
         fix = "use a value in the allowed range"
+    elif kind == "value_error" and loc and loc[-1] in _INTERVAL_KEYS and message.startswith("the "):
+        # The model's range messages read "the ... is wrong; what to write instead" (a value
+        # that is no duration at all keeps the duration parser's own wording).
+        message, _, fix = message.partition("; ")
+        fix = fix or "use a duration such as 1h or 30m"
+    elif kind == "string_too_long" and len(loc) == 3 and loc[0] == "relationships" and loc[-1] == "name":
+        length = len(str(error.get("input", "")))
+        message = (
+            f"the name has {length} characters; Windows accepts at most {MAX_RELATIONSHIP_NAME} (error 20125)"
+        )
+        fix = "shorten the relationship name"
+    elif kind == "string_pattern_mismatch" and loc and loc[-1] == "shared_secret_env":
+        # Never echo the value: it may be the secret written where its variable's name belongs.
+        message = "this is not the name of an environment variable (letters, digits and _)"
+        fix = (
+            "name the variable that holds the secret, e.g. FOVALIDATE_FAILOVER_SECRET; "
+            "never write the secret itself in the inventory"
+        )
     elif kind == "too_short" and loc and loc[-1] == "servers":
         message = "at least one server is needed"
         fix = "list the DHCP servers under `servers:`"
@@ -985,6 +1026,14 @@ def _cross_checks(model: Inventory, source: str, positions: _Positions) -> list[
                     "load_balance_percent applies to load-balance relationships",
                     "remove it, or set mode: load-balance",
                 )
+        if relationship.auto_state_transition is False and relationship.state_switch_interval is not None:
+            # Add-DhcpServerv4Failover turns automatic transition on whenever -StateSwitchInterval
+            # is given (PS reference, -AutoStateTransition): the two settings contradict each other.
+            add(
+                ("relationships", index, "auto_state_transition"),
+                "auto_state_transition is false, but a state_switch_interval is given, which turns it on",
+                "remove state_switch_interval, or set auto_state_transition: true",
+            )
         if isinstance(relationship.scopes, list):
             earlier = first_overlapping(relationship.scopes)
             for scope_index, scope in enumerate(relationship.scopes):

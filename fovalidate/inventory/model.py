@@ -54,6 +54,8 @@ def _dotted_address(value: Any) -> Any:
 WholeNumber = Annotated[int, BeforeValidator(_number_not_text)]
 Flag = Annotated[bool, BeforeValidator(_flag_not_text)]
 Port = Annotated[int, Field(ge=1, le=65535), BeforeValidator(_number_not_text)]
+#: Add-DhcpServerv4Failover -LoadBalancePercent / -ReservePercent (the server keeps a BYTE percentage).
+Percent = Annotated[int, Field(ge=0, le=100), BeforeValidator(_number_not_text)]
 Name = Annotated[
     str,
     Field(
@@ -248,24 +250,60 @@ _MODE_ALIASES = {
 }
 
 
-class Relationship(StrictModel):
-    """A planned failover relationship between two inventory servers."""
+#: The longest relationship name Windows accepts (error 20125; TN "DHCP Failover Settings": 126 characters).
+MAX_RELATIONSHIP_NAME = 126
+#: Add-DhcpServerv4Failover hands MaxClientLeadTime and StateSwitchInterval to the server as
+#: DWORDs of seconds (DHCP_FAILOVER_RELATIONSHIP `Mclt`, `SafePeriod`, dhcpsapi.h / MS-DHCPM
+#: 2.2.1.2.98): nothing longer than this fits.
+MAX_INTERVAL_SECONDS = 0xFFFFFFFF
+#: A name PowerShell and a shell can both hold in $env: (letters, digits, underscore).
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
-    name: str = Field(min_length=1, description="Relationship name (at most 126 characters on Windows)")
+
+class Relationship(StrictModel):
+    """A planned failover relationship between two inventory servers.
+
+    The ranges below are what Add-DhcpServerv4Failover accepts, judged here so that
+    `inventory check` and `check` refuse them before any server is touched."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_RELATIONSHIP_NAME,
+        description="Relationship name, unique on both partners (Windows accepts at most 126 characters)",
+    )
     primary: str = Field(description="Server where the relationship is created (hot standby: the active one)")
     partner: str
     mode: Mode = Field("load-balance", json_schema_extra=lambda schema: _mode_schema(schema))
-    load_balance_percent: WholeNumber | None = Field(
-        None, description="Primary's share in load-balance mode (Windows default 50)"
+    load_balance_percent: Percent | None = Field(
+        None, description="Primary's share in load-balance mode, 0-100 (Windows default 50)"
     )
-    reserve_percent: WholeNumber | None = Field(
-        None, description="Addresses kept for the standby in hot-standby mode (Windows default 5)"
+    reserve_percent: Percent | None = Field(
+        None,
+        description="Addresses kept for the standby in hot-standby mode, 0-100 (Windows default 5)",
     )
     server_role: Literal["active", "standby"] = Field(
         "active", description="Hot standby: the primary's role (Add-DhcpServerv4Failover -ServerRole)"
     )
-    max_client_lead_time: Duration = Field(3600.0, description="MCLT (Windows default 1h)")
-    state_switch_interval: Duration | None = None
+    max_client_lead_time: Duration = Field(
+        3600.0, description="MCLT: at least 1s (Windows refuses zero), at most 2^32-1 s (default 1h)"
+    )
+    state_switch_interval: Duration | None = Field(
+        None,
+        description="Automatic switch from COMMUNICATION INTERRUPTED to PARTNER DOWN after this long "
+        "(turns auto_state_transition on; Windows' default when enabled is 60m)",
+    )
+    auto_state_transition: Flag | None = Field(
+        None,
+        description="Switch to PARTNER DOWN automatically (Add-DhcpServerv4Failover -AutoStateTransition; "
+        "Windows default false, true when state_switch_interval is given)",
+    )
+    shared_secret_env: str | None = Field(
+        None,
+        pattern=ENV_NAME_PATTERN,
+        description="Name of the environment variable that holds the failover shared secret (message "
+        "authentication). The secret itself is never written in the inventory, a report or a plan; "
+        "`fovalidate plan` prompts for it",
+    )
     scopes: list[ipaddress.IPv4Network] | Literal["all"] = Field(
         "all",
         json_schema_extra=lambda schema: _scopes_schema(schema),
@@ -278,6 +316,33 @@ class Relationship(StrictModel):
     def _mode_alias(cls, value: Any) -> Any:
         if isinstance(value, str):
             return _MODE_ALIASES.get(value.strip().lower(), value)
+        return value
+
+    @field_validator("max_client_lead_time")
+    @classmethod
+    def _mclt_range(cls, value: float) -> float:
+        # TN "DHCP Failover Settings": "The MCLT cannot be set to zero"; the server keeps whole
+        # seconds, so anything under one second is zero to it.
+        if value < 1:
+            raise ValueError(
+                "the MCLT cannot be zero (Windows keeps it in whole seconds); "
+                "use at least 1s (Windows' default is 1h)"
+            )
+        if value > MAX_INTERVAL_SECONDS:
+            raise ValueError(
+                f"the MCLT can be at most {MAX_INTERVAL_SECONDS} seconds (a 32-bit count); "
+                "use a shorter duration (Windows' default is 1h)"
+            )
+        return value
+
+    @field_validator("state_switch_interval")
+    @classmethod
+    def _switch_interval_range(cls, value: float | None) -> float | None:
+        if value is not None and value > MAX_INTERVAL_SECONDS:
+            raise ValueError(
+                f"the state switchover interval can be at most {MAX_INTERVAL_SECONDS} seconds "
+                "(a 32-bit count); use a shorter duration (Windows' default is 60m)"
+            )
         return value
 
     @field_validator("scopes", mode="before")

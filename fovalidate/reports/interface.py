@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 #: Version of the JSON report format; bump the major on breaking changes.
 #: 1.1: the gathered facts, the inventory's text and the run's vantage point (for `report merge`).
-SCHEMA_VERSION = "1.1.0"
+#: 1.2: each finding's `commands` (the PowerShell its fix would run, for `fovalidate plan`).
+SCHEMA_VERSION = "1.2.0"
 
 
 @dataclass(frozen=True)

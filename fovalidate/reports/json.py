@@ -59,7 +59,55 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
             if finding.waiver
             else None
         ),
+        "commands": [
+            {"run_on": c.run_on, "text": c.text, "purpose": c.purpose, "order": c.order}
+            for c in finding.commands
+        ],
     }
+
+
+class ReportReadError(Exception):
+    """A finding in a JSON report does not read back; the message names the place."""
+
+
+def finding_from_dict(data: Any, where: str = "finding") -> Finding:
+    """A finding as `finding_to_dict` wrote it, with its commands (schema 1.2; older reports
+    have none). Observed values stay plain JSON; the waiver note is not read back."""
+    from fovalidate.findings import PlannedCommand, SourceLocation, Status
+
+    if not isinstance(data, dict):
+        raise ReportReadError(f"{where} is not an object")
+    try:
+        status = Status(data["status"])
+        commands = tuple(
+            PlannedCommand(
+                run_on=str(item["run_on"]),
+                text=str(item["text"]),
+                purpose=str(item.get("purpose", "")),
+                order=int(item.get("order", 0)),
+            )
+            for item in data.get("commands") or ()
+        )
+        location = data.get("location")
+        return Finding(
+            check=str(data["check"]),
+            target=str(data["target"]),
+            status=status,
+            message=str(data["message"]),
+            observed=dict(data.get("observed") or {}),
+            expected=data.get("expected"),
+            remediation=str(data.get("remediation", "")),
+            references=tuple(str(r) for r in data.get("references") or ()),
+            location=(
+                SourceLocation(str(location["path"]), location.get("line"))
+                if isinstance(location, dict)
+                else None
+            ),
+            relationships=tuple(str(r) for r in data.get("relationships") or ()),
+            commands=commands,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportReadError(f"{where} does not read back ({type(exc).__name__}: {exc})") from None
 
 
 def facts_to_list(report: Report) -> list[dict[str, Any]]:

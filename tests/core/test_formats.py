@@ -172,7 +172,7 @@ def test_checks_json_and_ids_never_truncated() -> None:
 
 
 COMMANDS = [[], ["check"], ["checks"], ["explain"], ["init"], ["demo"], ["inventory"], ["inventory", "check"],
-            ["inventory", "schema"], ["relays"], ["relays", "parse"]]  # fmt: skip
+            ["inventory", "schema"], ["relays"], ["relays", "parse"], ["plan"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "fovalidate")

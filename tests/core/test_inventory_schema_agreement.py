@@ -11,7 +11,9 @@ editor does. They must agree on every document.
 A JSON Schema cannot express rules that relate two fields; the generator
 keeps those satisfied (names and addresses unique, relationships name existing servers,
 time_skew_warn <= time_skew_fail, scopes without host bits, WinRM read_timeout longer
-than operation_timeout, load_balance_percent only in load-balance mode, no scope twice), and
+than operation_timeout, load_balance_percent only in load-balance mode, no scope twice, an MCLT
+of at least one second however it is written, no state_switch_interval with
+auto_state_transition: false), and
 `test_cross_field_rules_only_the_loader_knows` shows the loader rejects each,
 with the place named.
 """
@@ -31,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fovalidate.inventory import InventoryError, parse_inventory
+from fovalidate.inventory.durations import parse_duration
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("FOVALIDATE_FUZZ_EXAMPLES", "200")),
@@ -170,6 +173,13 @@ def _same_scopes_semantics(document: dict[str, Any]) -> bool:
                     ipaddress.IPv4Network(scope, strict=True)
                 except ValueError:
                     return False  # host bits set: only the loader sees it
+        # An MCLT under one second ("0s", 0) is refused by the loader; a schema cannot read "0s".
+        mclt = relationship.get("max_client_lead_time")
+        try:
+            if mclt is not None and parse_duration(mclt) < 1:
+                return False
+        except ValueError:
+            pass  # not a duration: both refuse it
     # time_skew_warn is drawn at most 10 s and time_skew_fail at least 60 s: always in order.
     return True
 
@@ -200,6 +210,11 @@ def test_loader_and_schema_agree(
         (lambda d: d.update(thresholds={"time_skew_warn": "2m", "time_skew_fail": "1m"}), "thresholds"),
         (lambda d: d["relationships"][0].update(scopes=["10.1.0.1/24"]), "scopes"),
         (lambda d: d["servers"][0].update(winrm={"read_timeout": "5s"}), "winrm"),
+        (lambda d: d["relationships"][0].update(max_client_lead_time="0s"), "max_client_lead_time"),
+        (
+            lambda d: d["relationships"][0].update(auto_state_transition=False, state_switch_interval="1h"),
+            "auto_state_transition",
+        ),
     ],
     ids=[
         "unknown-partner",
@@ -208,6 +223,8 @@ def test_loader_and_schema_agree(
         "thresholds-order",
         "scope-host-bits",
         "read-timeout",
+        "mclt-zero",
+        "switch-interval-without-auto-transition",
     ],
 )
 def test_cross_field_rules_only_the_loader_knows(

@@ -86,7 +86,7 @@ def run_cli(
     if wants_json and "--json" not in argv:
         report_path = tmp / f"report-{next(_counter)}.json"
         argv += ["--json", str(report_path)]
-    elif "--json" in argv:
+    elif "--json" in argv and json_report is not False:  # `plan --json` is a flag
         report_path = Path(argv[argv.index("--json") + 1])
     proc = subprocess.run(
         [*prefix, sys.executable, "-m", "fovalidate", *argv],
