@@ -56,6 +56,7 @@ class DhcpAuthorization(Check[ServerTarget]):
     id = "dhcp.authorization"
     title = "DHCP servers authorised in Active Directory"
     applies_to = AppliesTo.SERVER
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (SERVER_IN_DC, ref.FAILOVER_REQUIREMENTS, SECOND_HOP)
 

@@ -53,6 +53,7 @@ class DhcpFailoverPort(Check[ServerTarget]):
     id = "dhcp.failover-port"
     title = "DhcpFailoverPort registry value: its type, and whether the service may use it"
     applies_to = AppliesTo.SERVER
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.MS_DHCPF, ref.FAILOVER_COMMUNICATIONS)
 

@@ -51,6 +51,7 @@ class FailoverRelationships(Check[RelationshipTarget]):
     id = "dhcp.relationships"
     title = "At most 31 relationships per server, unique valid names, sane parameters"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, GET_FAILOVER, ref.ADD_FAILOVER, ref.ERROR_CODES)
 

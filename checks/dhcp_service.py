@@ -44,6 +44,7 @@ class DhcpServiceRunning(Check[ServerTarget]):
     id = "dhcp.service"
     title = "DHCP Server role installed and its service running (or paused)"
     applies_to = AppliesTo.SERVER
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.ERROR_CODES)
 

@@ -91,6 +91,7 @@ class FailoverFirewallRules(Check[ServerTarget]):
     id = "firewall.failover-rules"
     title = "Windows Firewall policy in effect lets the failover connections through"
     applies_to = AppliesTo.SERVER
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_OVERVIEW, FIREWALL_RULE_CLASS, GET_RULE, FASP, ref.MS_DHCPF)
 

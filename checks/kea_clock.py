@@ -81,6 +81,7 @@ class KeaClock(Check[RelationshipTarget]):
     id = "kea.clock"
     title = "Kea servers' clocks within Kea's 30 s warning and 60 s termination limits"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("kea",)
     needs = (KEA, NTP)
     references = (KEA_HA_ARM,)
 

@@ -103,6 +103,7 @@ class KeaHaConfig(Check[ServerTarget]):
     id = "kea.ha-config"
     title = "Each Kea server's HA block is valid on its own"
     applies_to = AppliesTo.SERVER
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM, KEA_HA_SOURCE)
 

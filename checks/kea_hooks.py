@@ -40,6 +40,7 @@ class KeaHooks(Check[ServerTarget]):
     id = "kea.hooks"
     title = "Kea loads the lease_cmds and HA hook libraries"
     applies_to = AppliesTo.SERVER
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

@@ -88,6 +88,7 @@ class KeaPair(Check[RelationshipTarget]):
     id = "kea.pair"
     title = "Both Kea servers configure the same HA pair, with distinct names and the expected roles"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

@@ -44,6 +44,7 @@ class KeaSecurity(Check[ServerTarget]):
     id = "kea.security"
     title = "Kea HA listener and Control Agent require TLS or authentication"
     applies_to = AppliesTo.SERVER
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM, KEA_AGENT_ARM)
 

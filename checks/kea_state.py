@@ -38,6 +38,7 @@ class KeaState(Check[RelationshipTarget]):
     id = "kea.state"
     title = "Deployed Kea pair: both in a working HA state and in touch"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

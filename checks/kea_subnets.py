@@ -47,6 +47,7 @@ class KeaSubnets(Check[RelationshipTarget]):
     id = "kea.subnets"
     title = "Both Kea servers have the same subnets, pools and relay addresses"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

@@ -47,6 +47,7 @@ class KeaTimers(Check[RelationshipTarget]):
     id = "kea.timers"
     title = "Kea HA timers sensible and equal on both servers"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_TIMERS_KB, KEA_HA_ARM)
 

@@ -52,6 +52,7 @@ class KeaTransport(Check[ServerTarget]):
     id = "kea.transport"
     title = "Kea HA transport exists and the peer URLs are reachable"
     applies_to = AppliesTo.SERVER
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM, KEA_AGENT_ARM)
 

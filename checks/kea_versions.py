@@ -39,6 +39,7 @@ class KeaVersions(Check[RelationshipTarget]):
     id = "kea.versions"
     title = "Both Kea servers run the same major.minor release"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

@@ -53,6 +53,7 @@ class FailoverPortReachable(Check[ServerTarget]):
     id = "net.failover-port"
     title = "Failover port reachable from this machine"
     applies_to = AppliesTo.SERVER
+    platforms = ("windows",)
     needs = (FAILOVER_PORT,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 

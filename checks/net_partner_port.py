@@ -80,6 +80,7 @@ class PartnerPortReachable(Check[RelationshipTarget]):
     id = "net.partner-port"
     title = "Partners reach each other's failover port, both directions"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 

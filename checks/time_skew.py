@@ -106,6 +106,7 @@ class TimeSkew(Check[RelationshipTarget]):
     id = "time.skew"
     title = "Partners' clocks within the skew thresholds"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (NTP, WINDOWS)
     references = (
         ref.FAILOVER_REQUIREMENTS,

@@ -59,6 +59,7 @@ class TimeSource(Check[RelationshipTarget]):
     id = "time.source"
     title = "Partners synchronise their clocks from a common, real source"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.W32TIME_TOOLS, ref.FAILOVER_REQUIREMENTS, ref.FAILOVER_EVENTS)
 

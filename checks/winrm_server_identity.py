@@ -54,6 +54,7 @@ class ServerIdentity(Check[ServerTarget]):
     id = "winrm.server-identity"
     title = "The WinRM server's certificate is verified (server_cert_validation is not ignore)"
     applies_to = AppliesTo.SERVER
+    platforms = ("windows",)
     needs = ()
     references = (PYWINRM_OPTIONS, HTTPS_LISTENER)
 

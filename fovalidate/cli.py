@@ -485,6 +485,7 @@ def checks_command(
                 "id": check.id,
                 "title": check.title,
                 "applies_to": str(check.applies_to),
+                "platforms": list(check.platforms) if check.platforms is not None else None,
                 "needs": list(check.need_names()),
                 "summary": check.summary(),
                 "references": list(check.references),
@@ -511,6 +512,13 @@ def checks_command(
     _stdout().print(table)
 
 
+def _platforms(check: Any) -> str:
+    """ " (kea servers only)" for a check about one platform; "" for one about all."""
+    if check.platforms is None:
+        return ""
+    return f" ({' and '.join(check.platforms)} servers only)"
+
+
 @app.command("explain", cls=_Command)
 def explain_command(
     check_id: Annotated[
@@ -533,9 +541,8 @@ def explain_command(
         raise typer.Exit(ExitCode.USAGE)
     console = _stdout()
     console.print(Text(f"{check.id}: {check.title}", style="bold cyan"))
-    console.print(
-        Text(f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}", style="dim")
-    )
+    needs = ", ".join(check.need_names()) or "-"
+    console.print(Text(f"applies to: {check.applies_to}{_platforms(check)}    needs: {needs}", style="dim"))
     console.print()
     console.print(Text(check.documentation()))
     if check.references:

@@ -9,8 +9,9 @@ URL of its HA block. One command failing is kept in `KeaFacts.errors`; the
 others are still read. Offline (`kea.config` only): the same configuration
 facts from the file.
 
-Servers with `platform: windows` get a SKIP for this kind, and the WinRM
-probe gives Kea servers a SKIP for its own: that is the whole platform seam.
+The kea.* checks set `platforms = ("kea",)`, so the runner asks this probe
+about Kea servers only; a check without `platforms` that needs this kind gets
+a SKIP for a Windows server (and the WinRM probe one for a Kea server).
 """
 
 from __future__ import annotations
