@@ -47,7 +47,18 @@ FAULTS = {
     "uneven-timers": "max-response-delay 2500 ms with a 1000 ms heartbeat on server2 only",
     "unknown-peer": "this-server-name names a peer that is not listed (kea-dhcp4 -t passes it)",
     "foreign-ca": "with tls: server2's certificate comes from another CA, which server2 alone trusts",
+    "lb-pools-swapped": "load-balancing: server2 gives HA_server1 the pool server1 gives HA_server2",
+    "lb-pools-overlap": "load-balancing: server2's HA_server1 and HA_server2 pools share addresses",
+    "wait-backup-ack": "server2 sets wait-backup-ack outside passive-backup (Kea refuses to start)",
 }
+
+#: The role of server2 per mode (kea-ha.md section 1).
+SECOND_ROLES = {"hot-standby": "standby", "load-balancing": "secondary", "passive-backup": "backup"}
+
+#: Subnet 1's pool in load-balancing, split per server with the classes the HA hook
+#: assigns (HA_<server name>), as in the Kea ARM's load-balancing example.
+LB_POOLS = (("192.0.2.100 - 192.0.2.149", "HA_server1"), ("192.0.2.150 - 192.0.2.200", "HA_server2"))
+LB_POOLS_2 = (("198.51.100.10 - 198.51.100.49", "HA_server1"), ("198.51.100.50 - 198.51.100.90", "HA_server2"))
 
 
 def kea_program(name: str) -> str | None:
@@ -88,6 +99,8 @@ class PairSpec:
     server2_clock_ahead: int = 0
     #: basic-auth credentials on the peer entries (Kea 2.2 sends them; config-get shows them in clear)
     peer_password: str | None = None
+    #: passive-backup: the primary waits for the backup's acknowledgement of lease updates
+    wait_backup_ack: bool = False
     #: https between the peers (and for fovalidate): a test CA made with openssl in the work
     #: folder, one certificate per server, client certificates required (see `make_tls`)
     tls: bool = False
@@ -211,7 +224,7 @@ def dhcp4_config(spec: PairSpec, index: int, workdir: Path) -> dict[str, Any]:
     """The `kea-dhcp4` configuration of server `index` (0 or 1) of the pair."""
     hooks = hooks_dir() or HOOKS_DIRS[0]
     names = ("server1", "server2")
-    second_role = "standby" if spec.mode == "hot-standby" else "secondary"
+    second_role = SECOND_ROLES[spec.mode]
     own = names[index]
     peers = [
         {"name": "server1", "url": _peer_url(spec.addresses[0], spec.port, spec.tls), "role": "primary"},
@@ -229,6 +242,8 @@ def dhcp4_config(spec: PairSpec, index: int, workdir: Path) -> dict[str, Any]:
         "max-unacked-clients": 0,
         "peers": peers,
     }
+    if spec.wait_backup_ack:
+        ha["wait-backup-ack"] = True
     if spec.tls:
         # Kea 2.2 ARM, HA "TLS/HTTPS Configuration": all three files or none; the client
         # side of the HA connection and (with HA+MT) the dedicated listener use them.
@@ -263,6 +278,17 @@ def dhcp4_config(spec: PairSpec, index: int, workdir: Path) -> dict[str, Any]:
             }
         ],
     }
+    if spec.mode == "load-balancing":
+        pools = [{"pool": pool, "client-class": klass} for pool, klass in LB_POOLS]
+        if index == 1 and "lb-pools-swapped" in spec.faults:
+            pools = [
+                {"pool": pool, "client-class": klass}
+                for (pool, _), (_, klass) in zip(LB_POOLS, LB_POOLS[::-1], strict=True)
+            ]
+        if index == 1 and "lb-pools-overlap" in spec.faults:
+            pools[1]["pool"] = "192.0.2.140 - 192.0.2.200"
+        core["subnet4"][0]["pools"] = pools
+        core["subnet4"][-1]["pools"] = [{"pool": pool, "client-class": klass} for pool, klass in LB_POOLS_2]
     if spec.transport == "listener":
         core["multi-threading"] = {
             "enable-multi-threading": True,
@@ -292,6 +318,8 @@ def dhcp4_config(spec: PairSpec, index: int, workdir: Path) -> dict[str, Any]:
             ha["max-response-delay"] = 2500
         if "unknown-peer" in faults:
             ha["this-server-name"] = "server3"
+        if "wait-backup-ack" in faults:
+            ha["wait-backup-ack"] = True
     return {"Dhcp4": core}
 
 
@@ -477,7 +505,7 @@ def start_pair(spec: PairSpec, workdir: Path | None = None, *, wait: float = 10.
                     )
                 )
         # These faults keep server2's API from existing (measured): then only server1 must answer.
-        expects_silence = bool(spec.faults & {"core-mt-off", "same-name", "unknown-peer"})
+        expects_silence = bool(spec.faults & {"core-mt-off", "same-name", "unknown-peer", "wait-backup-ack"})
         needed = urls[:1] if expects_silence else urls
         first_processes = pair.processes[:1] if expects_silence else pair.processes
         contexts = [pair.client_context(0), pair.client_context(1)]
