@@ -58,7 +58,10 @@ SECOND_ROLES = {"hot-standby": "standby", "load-balancing": "secondary", "passiv
 #: Subnet 1's pool in load-balancing, split per server with the classes the HA hook
 #: assigns (HA_<server name>), as in the Kea ARM's load-balancing example.
 LB_POOLS = (("192.0.2.100 - 192.0.2.149", "HA_server1"), ("192.0.2.150 - 192.0.2.200", "HA_server2"))
-LB_POOLS_2 = (("198.51.100.10 - 198.51.100.49", "HA_server1"), ("198.51.100.50 - 198.51.100.90", "HA_server2"))
+LB_POOLS_2 = (
+    ("198.51.100.10 - 198.51.100.49", "HA_server1"),
+    ("198.51.100.50 - 198.51.100.90", "HA_server2"),
+)
 
 
 def kea_program(name: str) -> str | None:
