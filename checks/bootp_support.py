@@ -46,6 +46,7 @@ class BootpSupport(Check[RelationshipTarget]):
     id = "bootp.support"
     title = "BOOTP scopes only with Windows Server 2012 R2 or later on both partners"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (BOOTP_BLOG, ref.ERROR_CODES, ref.FAILOVER_ARCHITECTURE)
 

@@ -57,6 +57,7 @@ class DhcpAuthorization(Check[ServerTarget]):
     title = "DHCP servers authorised in Active Directory"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (SERVER_IN_DC, ref.FAILOVER_REQUIREMENTS, SECOND_HOP)
 

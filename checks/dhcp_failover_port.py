@@ -54,6 +54,7 @@ class DhcpFailoverPort(Check[ServerTarget]):
     title = "DhcpFailoverPort registry value: its type, and whether the service may use it"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.MS_DHCPF, ref.FAILOVER_COMMUNICATIONS)
 

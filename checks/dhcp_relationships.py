@@ -50,6 +50,7 @@ class FailoverRelationships(Check[RelationshipTarget]):
     id = "dhcp.relationships"
     title = "At most 31 relationships per server, names free on both partners"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, GET_FAILOVER, ref.ADD_FAILOVER, ref.ERROR_CODES)
 

@@ -66,6 +66,7 @@ class FailoverScopes(Check[RelationshipTarget]):
     id = "dhcp.scopes"
     title = "Scopes exist on the primary, are free, and are absent from the partner"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (MANAGE_FAILOVER, ref.FAILOVER_REQUIREMENTS, GET_SCOPE, ref.ERROR_CODES)
 

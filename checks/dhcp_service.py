@@ -45,6 +45,7 @@ class DhcpServiceRunning(Check[ServerTarget]):
     title = "DHCP Server role installed and its service running (or paused)"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.ERROR_CODES)
 

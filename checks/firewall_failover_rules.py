@@ -92,6 +92,7 @@ class FailoverFirewallRules(Check[ServerTarget]):
     title = "Windows Firewall policy in effect lets the failover connections through"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_OVERVIEW, FIREWALL_RULE_CLASS, GET_RULE, FASP, ref.MS_DHCPF)
 

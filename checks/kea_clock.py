@@ -82,6 +82,7 @@ class KeaClock(Check[RelationshipTarget]):
     title = "Kea servers' clocks within Kea's 30 s warning and 60 s termination limits"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA, NTP)
     references = (KEA_HA_ARM,)
 

@@ -25,7 +25,7 @@ KEA_HA_SOURCE = (
 )
 
 #: The role of the second active server per mode (kea-ha.md section 1).
-SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary"}
+SECOND_ROLE = {"hot-standby": "standby", "load-balancing": "secondary", "passive-backup": "backup"}
 #: Inventory mode names (`relationships[].mode`) in Kea's words.
 INVENTORY_MODE = {"hot-standby": "hot-standby", "load-balance": "load-balancing"}
 

@@ -104,6 +104,7 @@ class KeaHaConfig(Check[ServerTarget]):
     title = "Each Kea server's HA block is valid on its own"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM, KEA_HA_SOURCE)
 

@@ -41,6 +41,7 @@ class KeaHooks(Check[ServerTarget]):
     title = "Kea loads the lease_cmds and HA hook libraries"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

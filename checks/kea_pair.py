@@ -89,6 +89,7 @@ class KeaPair(Check[RelationshipTarget]):
     title = "Both Kea servers configure the same HA pair, with distinct names and the expected roles"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

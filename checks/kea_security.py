@@ -45,6 +45,7 @@ class KeaSecurity(Check[ServerTarget]):
     title = "Kea HA listener and Control Agent require TLS or authentication"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM, KEA_AGENT_ARM)
 

@@ -22,8 +22,10 @@ class KeaState(Check[RelationshipTarget]):
     `terminated` (clock skew or refused lease updates), WARN when it is not
     yet in the mode's working state (`waiting`, `syncing`, `ready`,
     `partner-down`, ...), when it is out of touch with its partner, or when
-    lease updates are queued (`unsent-update-count` above 0). Read from a
-    config file, there is no live state and the check is skipped.
+    lease updates are queued (`unsent-update-count` above 0; one sample per
+    run, so a queue that grows is seen as a queue, not as a trend). Read
+    from a config file, there is no live state and the check is skipped.
+    It belongs to the deployed phase (`--phase deployed`).
 
     Impact: a pair in `waiting` or out of touch gives no failover
     protection; `terminated` lets the lease databases diverge.
@@ -38,7 +40,10 @@ class KeaState(Check[RelationshipTarget]):
     id = "kea.state"
     title = "Deployed Kea pair: both in a working HA state and in touch"
     applies_to = AppliesTo.RELATIONSHIP
+    #: Both phases: a Kea pair is usually running (and read over its API)
+    #: before relays point at it, so its HA state is known before go-live too.
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

@@ -48,6 +48,7 @@ class KeaTimers(Check[RelationshipTarget]):
     title = "Kea HA timers sensible and equal on both servers"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_TIMERS_KB, KEA_HA_ARM)
 

@@ -33,10 +33,14 @@ class KeaTransport(Check[ServerTarget]):
       the agent's port is known (kea.url points at it), WARN when it is the
       agent's default 8000 (ARM: use another port, e.g. 8001).
     - each peer URL of the HA block answers a TCP connect from this
-      machine, and for https completes a TLS handshake against `kea.ca_file`:
-      FAIL when refused, filtered or not trusted. Run fovalidate from a
-      host in the servers' network for this to mean the partner can
-      connect too.
+      machine, and for https completes a TLS handshake against `kea.ca_file`
+      (and keeps the connection: a server that refuses fovalidate's client
+      certificate says so just after the handshake): FAIL when refused,
+      filtered or not trusted. Set `kea.ca_file` of each server to that
+      server's `trust-anchor`: then a partner whose certificate comes from
+      another CA FAILs from that server's side, as its heartbeats would.
+      Run fovalidate from a host in the servers' network for this to mean
+      the partner can connect too.
 
     Impact: the partner's heartbeats fail, the pair stays `waiting` or goes
     `partner-down`, and there is no failover protection.
@@ -53,6 +57,7 @@ class KeaTransport(Check[ServerTarget]):
     title = "Kea HA transport exists and the peer URLs are reachable"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM, KEA_AGENT_ARM)
 
@@ -125,6 +130,9 @@ class KeaTransport(Check[ServerTarget]):
         if problems == 0:
             how = "dedicated HA listener" if listener else "Control Agent"
             reached = f"; {len(info.peer_reach)} peer URL(s) reachable" if info.peer_reach else ""
+            verified = sum(1 for reach in info.peer_reach if reach.url.lower().startswith("https:"))
+            if verified:
+                reached += f", {verified} with a TLS handshake verified against kea.ca_file"
             yield self.finding(
                 target,
                 Status.PASS,

@@ -40,6 +40,7 @@ class KeaVersions(Check[RelationshipTarget]):
     title = "Both Kea servers run the same major.minor release"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("kea",)
     needs = (KEA,)
     references = (KEA_HA_ARM,)
 

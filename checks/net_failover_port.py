@@ -56,6 +56,7 @@ class FailoverPortReachable(Check[ServerTarget]):
     title = "Failover port reachable from this machine"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (FAILOVER_PORT,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 

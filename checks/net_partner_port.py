@@ -85,6 +85,7 @@ class PartnerPortReachable(Check[RelationshipTarget]):
     title = "Partners reach each other's failover port, both directions"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_COMMUNICATIONS, ref.MS_DHCPF)
 

@@ -46,6 +46,7 @@ class OsVersion(Check[RelationshipTarget]):
     id = "os.version"
     title = "Partners run Windows Server 2012 or later, preferably the same release"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_REQUIREMENTS, ref.FAILOVER_OVERVIEW, OS_VERSIONS)
 

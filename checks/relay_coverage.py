@@ -58,7 +58,13 @@ class RelayCoverage(RelayScopeCheck):
     primary's scopes read over WinRM (minus scopes already in another
     failover relationship); when WinRM is switched off for the primary the
     check is skipped (list the scopes in the inventory instead), and when
-    the scopes could not be read it is an ERROR naming the cause.
+    the scopes could not be read it is an ERROR naming the cause. For a Kea
+    HA pair, `scopes: all` means every `subnet4` of either server, read with
+    the kea.* facts (API or config file), and the two partners are the two
+    Kea peers: a Kea standby only takes over when relayed requests reach it
+    too (its failure detection counts the unanswered clients it sees; with
+    relays reaching only the primary, a Kea 2.2 standby stayed in
+    hot-standby after the primary was killed, measured).
 
     A subnet matched only through a secondary address is reported with a
     note: the relay's giaddr is the interface's primary address, so the
@@ -75,7 +81,8 @@ class RelayCoverage(RelayScopeCheck):
     configs as you expect.
 
     References: DHCP Failover Architecture (relay agents); Cisco `ip
-    helper-address` command reference.
+    helper-address` command reference; Kea 2.2 ARM, HA hook (failure
+    detection, max-unacked-clients).
     """
 
     id = "relay.coverage"

@@ -32,7 +32,8 @@ class RelayDuplicate(RelayScopeCheck):
     other clients".
 
     The check runs per relationship and scope (scopes as for relay.coverage:
-    from the inventory, or over WinRM with `scopes: all`), over
+    from the inventory, or with `scopes: all` over WinRM for a Windows pair
+    and from both peers' `subnet4` lists for a Kea pair), over
     the configs listed under `relays:`. It warns when two or more interfaces
     that carry the scope's subnet relay it, naming the devices, interfaces
     and config lines, unless each of them uses Cisco's HSRP-aware relay

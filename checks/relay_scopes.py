@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from fovalidate.check.interface import AppliesTo, Check, CheckContext, Need, RelationshipTarget
 from fovalidate.facts import RELAY_CONFIG, WINDOWS
+from fovalidate.facts.kea import KEA
 from fovalidate.findings import Finding, Status
 
 if TYPE_CHECKING:
@@ -24,9 +25,10 @@ if TYPE_CHECKING:
 
 class RelayScopeCheck(Check[RelationshipTarget]):
     applies_to = AppliesTo.RELATIONSHIP
-    # "winrm" only serves `scopes: all` (the primary's scope list); with
-    # scopes listed in the inventory they are not even gathered (needs_for).
-    needs = (RELAY_CONFIG, WINDOWS)
+    # "winrm" (a Windows pair) and "kea" (a Kea pair) only serve `scopes: all`:
+    # the primary's scope list, or both Kea peers' subnet4 lists. needs_for keeps
+    # the one of the relationship's platform, and neither with scopes listed.
+    needs = (RELAY_CONFIG, WINDOWS, KEA)
     #: The SKIP message when the inventory lists no relays.
     no_relays_message: ClassVar[str] = (
         "no relays in the inventory: add the routers that relay DHCP under relays:"

@@ -107,6 +107,7 @@ class TimeSkew(Check[RelationshipTarget]):
     title = "Partners' clocks within the skew thresholds"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (NTP, WINDOWS)
     references = (
         ref.FAILOVER_REQUIREMENTS,

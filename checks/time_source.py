@@ -60,6 +60,7 @@ class TimeSource(Check[RelationshipTarget]):
     title = "Partners synchronise their clocks from a common, real source"
     applies_to = AppliesTo.RELATIONSHIP
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.W32TIME_TOOLS, ref.FAILOVER_REQUIREMENTS, ref.FAILOVER_EVENTS)
 

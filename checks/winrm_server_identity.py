@@ -55,6 +55,7 @@ class ServerIdentity(Check[ServerTarget]):
     title = "The WinRM server's certificate is verified (server_cert_validation is not ignore)"
     applies_to = AppliesTo.SERVER
     phases = ("planned", "deployed")
+    platforms = ("windows",)
     needs = ()
     references = (PYWINRM_OPTIONS, HTTPS_LISTENER)
 

@@ -529,6 +529,7 @@ def checks_command(
                 "id": check.id,
                 "title": check.title,
                 "applies_to": str(check.applies_to),
+                "platforms": list(check.platforms) if check.platforms is not None else None,
                 "needs": list(check.need_names()),
                 "phases": list(check.phases),
                 "summary": check.summary(),
@@ -558,6 +559,13 @@ def checks_command(
     _stdout().print(table)
 
 
+def _platforms(check: Any) -> str:
+    """ " (kea servers only)" for a check about one platform; "" for one about all."""
+    if check.platforms is None:
+        return ""
+    return f" ({' and '.join(check.platforms)} servers only)"
+
+
 @app.command("explain", cls=_Command)
 def explain_command(
     check_id: Annotated[
@@ -580,9 +588,10 @@ def explain_command(
         raise typer.Exit(ExitCode.USAGE)
     console = _stdout()
     console.print(Text(f"{check.id}: {check.title}", style="bold cyan"))
+    needs = ", ".join(check.need_names()) or "-"
     console.print(
         Text(
-            f"applies to: {check.applies_to}    needs: {', '.join(check.need_names()) or '-'}    "
+            f"applies to: {check.applies_to}{_platforms(check)}    needs: {needs}    "
             f"phases: {', '.join(check.phases)}",
             style="dim",
         )

@@ -106,20 +106,33 @@ class ProgressSink:
 # --------------------------------------------------------------------------- targets
 
 
-def build_targets(inventory: LoadedInventory, applies_to: AppliesTo) -> list[Target]:
+def build_targets(
+    inventory: LoadedInventory, applies_to: AppliesTo, platforms: Iterable[str] | None = None
+) -> list[Target]:
+    """The targets of one kind; with `platforms`, only servers (and relationships
+    between servers) of those platforms: a check written for Windows has no
+    target on a Kea server, rather than a SKIP finding for it."""
     model = inventory.model
+    wanted = None if platforms is None else frozenset(platforms)
+
+    def fits(*servers: Any) -> bool:
+        return wanted is None or all(server.platform in wanted for server in servers)
+
     if applies_to is AppliesTo.SERVER:
         member_of: dict[str, list[str]] = {s.name: [] for s in model.servers}
         for rel in model.relationships:
             member_of[rel.primary].append(rel.name)
             member_of[rel.partner].append(rel.name)
-        return [ServerTarget(s, tuple(member_of[s.name])) for s in model.servers]
+        return [ServerTarget(s, tuple(member_of[s.name])) for s in model.servers if fits(s)]
     if applies_to is AppliesTo.RELATIONSHIP:
-        return [
-            RelationshipTarget(rel, model.server(rel.primary), model.server(rel.partner))
-            for rel in model.relationships
-        ]
+        pairs = [(rel, model.server(rel.primary), model.server(rel.partner)) for rel in model.relationships]
+        return [RelationshipTarget(rel, one, two) for rel, one, two in pairs if fits(one, two)]
     return [RelayTarget(relay, inventory.relay_files.get(relay.name, ())) for relay in model.relays]
+
+
+def targets_for(inventory: LoadedInventory, check: Check[Any]) -> list[Target]:
+    """The targets `check` is evaluated on: its kind, on the platforms it is about."""
+    return build_targets(inventory, check.applies_to, getattr(check, "platforms", None))
 
 
 def _needed_facts(
@@ -430,7 +443,7 @@ def run(
     probes = {**registry.probes, **options.sources}
     needed: list[FactKey] = []
     for check in checks:
-        for target in build_targets(inventory, check.applies_to):
+        for target in targets_for(inventory, check):
             needed.extend(_needed_facts(check, target, probes, inventory))
 
     skipped: dict[FactKey, FactResult] = {}
@@ -509,7 +522,7 @@ def evaluate_all(
         if unknown:
             missing_probe_notices.append(f"{check.id} needs fact kinds nobody provides: {', '.join(unknown)}")
     for check in checks:
-        for target in build_targets(inventory, check.applies_to):
+        for target in targets_for(inventory, check):
             unknown = [kind for kind in check.need_names() if kind not in probes]
             if unknown:
                 findings.append(

@@ -133,6 +133,12 @@ class Check(ABC, Generic[TargetT]):
     #: The phases (`PHASES`) this check runs in: before the wizard ("planned"),
     #: after it ("deployed"), or both.
     phases: ClassVar[tuple[str, ...]] = (DEFAULT_PHASE,)
+    #: The server platforms (`servers[].platform`: "windows", "kea") this check is
+    #: about; None: all of them. A server or relationship of another platform is
+    #: not a target at all (no finding), which keeps a mixed estate's report free
+    #: of one SKIP per (check, server of the other platform). Relay targets have
+    #: no platform and are never filtered.
+    platforms: ClassVar[tuple[str, ...] | None] = None
 
     @abstractmethod
     def evaluate(self, target: TargetT, facts: FactView, context: CheckContext) -> Iterable[Finding]:
@@ -143,6 +149,10 @@ class Check(ABC, Generic[TargetT]):
         needs depend on the target (relay checks read WinRM scope lists only
         for `scopes: all`). Must return a subset of `needs`."""
         return self.needs
+
+    @classmethod
+    def applies_to_platform(cls, platform: str) -> bool:
+        return cls.platforms is None or platform in cls.platforms
 
     @classmethod
     def need_names(cls) -> tuple[str, ...]:

@@ -97,7 +97,27 @@ class KeaClient:
             response = connection.getresponse()
             payload = response.read(64 * 1024 * 1024)
             received_at = time.time()
+        except ssl.SSLEOFError:
+            # Measured against kea-ctrl-agent 2.2 with cert-required: a client without a
+            # certificate gets either the "certificate required" alert or, racing with it,
+            # a connection closed right after the handshake.
+            if self.cert_file is None:
+                raise KeaApiError(
+                    "credentials rejected",
+                    f"{self.url} closed the TLS connection after the handshake: it requires a client "
+                    "certificate (Kea's cert-required / require-client-certs), and none was given",
+                ) from None
+            raise KeaApiError(
+                "no answer", f"{self.url} closed the TLS connection without answering"
+            ) from None
         except ssl.SSLError as exc:
+            if "CERTIFICATE_REQUIRED" in str(exc.reason or ""):
+                # TLS 1.3: the server's require-client-certs / cert-required refused us after the
+                # handshake (measured against Kea 2.2); our credentials, not its certificate.
+                raise KeaApiError(
+                    "credentials rejected",
+                    f"{self.url} requires a client certificate (TLS alert: certificate required)",
+                ) from None
             raise KeaApiError(
                 "certificate not trusted", f"TLS with {self.url} failed: {exc.reason or exc}"
             ) from None

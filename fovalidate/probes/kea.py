@@ -9,8 +9,9 @@ URL of its HA block. One command failing is kept in `KeaFacts.errors`; the
 others are still read. Offline (`kea.config` only): the same configuration
 facts from the file.
 
-Servers with `platform: windows` get a SKIP for this kind, and the WinRM
-probe gives Kea servers a SKIP for its own: that is the whole platform seam.
+The kea.* checks set `platforms = ("kea",)`, so the runner asks this probe
+about Kea servers only; a check without `platforms` that needs this kind gets
+a SKIP for a Windows server (and the WinRM probe one for a Kea server).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from fovalidate.kea.jsonc import KeaConfigError, load
 from fovalidate.probes.interface import Cause, FactError, Probe, ProbeContext, ProbeFailed
 from fovalidate.probes.tcp import connect
 from fovalidate.secrets import redact
+
+#: Seconds to wait after a TLS handshake for the peer's verdict on our certificate (see _handshake).
+POST_HANDSHAKE_WAIT = 0.5
 
 NOT_KEA = FactError(
     Cause.NOT_CONFIGURED,
@@ -175,7 +179,10 @@ def _api_error(exc: KeaApiError, url: str) -> FactError:
         Cause.CERTIFICATE: "set kea.ca_file to the CA that signed the server's certificate",
         Cause.TIMED_OUT: "check the firewall between this machine and the URL, or raise --timeout",
     }
-    return FactError(exc.cause, redact(exc.detail), fixes.get(exc.cause, f"check that {url} is Kea's API"))
+    fix = fixes.get(exc.cause, f"check that {url} is Kea's API")
+    if "client certificate" in exc.detail:
+        fix = "set kea.cert_file and kea.key_file to a client certificate signed by the server's trust-anchor"
+    return FactError(exc.cause, redact(exc.detail), fix)
 
 
 def _int(value: Any) -> int | None:
@@ -259,7 +266,16 @@ def _reach(config: KeaConfig, settings: KeaSettings, context: ProbeContext) -> t
 
 
 def _handshake(host: str, port: int, settings: KeaSettings, context: ProbeContext) -> str:
-    """ "" when the peer's certificate verifies against kea.ca_file, else why not."""
+    """ "" when the peer's certificate verifies against kea.ca_file and the peer keeps the
+    connection, else why not.
+
+    With TLS 1.3 a server that refuses the client's certificate (Kea's
+    require-client-certs / cert-required) says so only after the client's
+    side of the handshake is done: measured against Kea 2.2, `wrap_socket`
+    succeeds and the first read raises "tlsv13 alert certificate required".
+    So the handshake is followed by a short read: an alert or a closed
+    connection is a failure, silence (the server waits for a request) is not.
+    """
     ca_file = _path(settings.ca_file, context)
     tls = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     tls.check_hostname = False  # Kea peer URLs are IP literals; the chain is what matters here
@@ -270,9 +286,17 @@ def _handshake(host: str, port: int, settings: KeaSettings, context: ProbeContex
     try:
         with (
             socket.create_connection((host, port), timeout=context.timeout) as raw,
-            tls.wrap_socket(raw, server_hostname=host),
+            tls.wrap_socket(raw, server_hostname=host) as secured,
         ):
+            secured.settimeout(min(POST_HANDSHAKE_WAIT, context.timeout))
+            try:
+                if secured.recv(1) == b"":
+                    return "the peer closed the connection right after the TLS handshake"
+            except TimeoutError:
+                pass
             return ""
+    except ssl.SSLCertVerificationError as exc:
+        return f"TLS handshake failed: {exc.verify_message or exc.reason or exc}"
     except ssl.SSLError as exc:
         return f"TLS handshake failed: {exc.reason or exc}"
     except OSError as exc:

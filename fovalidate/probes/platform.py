@@ -1,8 +1,9 @@
 """The platform seam: probes of one platform give a SKIP for servers of another.
 
-Every Windows check needs the `winrm` (or `tcp.failover`) kind, and every Kea
-check the `kea` kind, so a SKIP from the probe skips exactly the checks that
-do not apply, with the reason, without any check knowing about platforms.
+The built-in checks name their platforms (`Check.platforms`), so the runner
+never evaluates them on a server of another platform; this SKIP is what a
+check without `platforms` (a third-party plugin) gets when it needs the
+`winrm` (or `tcp.failover`) kind of a Kea server: a reason, not an error.
 """
 
 from __future__ import annotations

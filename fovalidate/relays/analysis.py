@@ -270,27 +270,33 @@ def server_label(server: Server) -> str:
 
 
 def scope_needs(target: RelationshipTarget, needs: tuple[Need, ...]) -> tuple[Need, ...]:
-    """Fact kinds a relay check needs for `target`: WinRM only when the
-    scopes come from the primary (`scopes: all`), so router configs alone
-    can be checked offline when the inventory lists the scopes."""
+    """Fact kinds a relay check needs for `target`: the scope source of its
+    platform (WinRM for Windows, the Kea facts for Kea) only when the scopes
+    come from the servers (`scopes: all`), so router configs alone can be
+    checked offline when the inventory lists the scopes."""
     from fovalidate.facts import WINDOWS, kind_name
+    from fovalidate.facts.kea import KEA
 
-    if isinstance(target.relationship.scopes, list):
-        return tuple(kind for kind in needs if kind_name(kind) != WINDOWS.name)
-    return needs
+    sources = {WINDOWS.name, KEA.name}
+    if not isinstance(target.relationship.scopes, list):
+        sources.discard(KEA.name if target.primary.platform == "kea" else WINDOWS.name)
+    return tuple(kind for kind in needs if kind_name(kind) not in sources)
 
 
 def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | str:
     """The relationship's scopes, or why they are not known (a SKIP reason).
 
-    With `scopes: all` they are the primary's scopes as read over WinRM,
-    minus the ones already in another failover relationship. When the WinRM
+    With `scopes: all` they are, for a Windows pair, the primary's scopes as
+    read over WinRM, minus the ones already in another failover relationship;
+    for a Kea pair, every `subnet4` of either server (kea_subnets). When the
     facts could not be read the FactUnavailable raised here becomes the
     runner's ERROR finding; when WinRM is switched off, a SKIP reason.
     """
     scopes = target.relationship.scopes
     if isinstance(scopes, list):
         return list(scopes)
+    if target.primary.platform == "kea":
+        return kea_subnets(target, facts)
     from fovalidate.facts import WINDOWS, FactUnavailable
     from fovalidate.facts.windows import SectionError
 
@@ -320,3 +326,28 @@ def scope_list(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | s
             if existing.name.lower() != target.relationship.name.lower():
                 taken.update(existing.scope_ids)
     return [scope.network for scope in read if scope.scope_id not in taken]
+
+
+def kea_subnets(target: RelationshipTarget, facts: FactView) -> list[IPv4Net] | str:
+    """Every `subnet4` prefix of both Kea peers, the primary's first, each once.
+
+    Both servers' lists, not the primary's alone: a subnet that only one peer
+    serves is kea.subnets' FAIL, and its clients still need a relay to both.
+    A peer whose Kea facts are missing makes the list incomplete, so its
+    FactUnavailable propagates (an ERROR naming the cause)."""
+    from fovalidate.facts.kea import KEA
+
+    for server in target.servers:
+        if facts.result(KEA, server.name) is None:
+            return (
+                f"the Kea subnets of {server.name} were not gathered (is the kea probe installed?); "
+                "list the scopes in the inventory instead (scopes: [192.0.2.0/24, ...])"
+            )
+    subnets: dict[IPv4Net, None] = {}
+    for server in target.servers:
+        for subnet in facts.get(KEA, server.name).config.subnets:
+            try:
+                subnets[ipaddress.IPv4Network(subnet.subnet, strict=False)] = None
+            except ValueError:
+                continue  # kea.subnets names a prefix Kea would not have accepted
+    return list(subnets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 from kealab import check, inventory_for, only, pair
@@ -35,9 +36,19 @@ def test_missing_subnet_on_the_standby(tmp_path: Path) -> None:
 
 def test_mode_mismatch(tmp_path: Path) -> None:
     for lab in _pair(tmp_path, "mode-mismatch"):
+        # Measured: the primary reaches hot-standby, the partner stays in waiting. Give the
+        # pair the time a healthy one needs to converge (about 4 s) before reading it.
+        deadline = time.monotonic() + 15
+        while lab.heartbeat_states()[0] != "hot-standby" and time.monotonic() < deadline:
+            time.sleep(0.25)
         run = check(tmp_path, inventory_for(tmp_path, lab))
         failed = only(run, "kea.pair", "fail")
         assert any("kea1 runs hot-standby, kea2 runs load-balancing" in f["message"] for f in failed), failed
+        # Deployed as is, the live state shows the pair without failover protection.
+        waiting = only(run, "kea.state", "warn")
+        assert any(
+            f["target"] == "kea-pair on kea2" and "in state 'waiting'" in f["message"] for f in waiting
+        ), only(run, "kea.state")
 
 
 def test_inventory_expectation_mismatch(tmp_path: Path) -> None:

@@ -174,7 +174,7 @@ class WinRMProbe(Probe[Server, WindowsFacts]):
 
     def gather(self, subject: Server, context: ProbeContext) -> WindowsFacts:
         if subject.platform != "windows":
-            # The platform seam: every Windows check needs this kind, so one SKIP here skips them all.
+            # Built-in Windows checks have no Kea targets (Check.platforms); this SKIP is for plugins.
             raise ProbeFailed(not_windows(subject))
         settings = subject.winrm
         if not settings.enabled:
