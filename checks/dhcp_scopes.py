@@ -290,7 +290,9 @@ class FailoverScopes(Check[RelationshipTarget]):
             )
         )
         here, there = count(served_here), count(served_there)
-        steps = "; ".join(f"on {c.run_on}: `{c.text}`" for c in commands)
+        # One command per line (a fix's configuration-line form, reports/fixes.py): they
+        # carry -ComputerName, so one management computer runs them all, in this order.
+        steps = "\n".join(c.text for c in commands)
         larger = (
             f" {q_name} serves the larger part: if most clients hold leases there, consider making it the "
             "primary in the inventory instead."
@@ -312,9 +314,10 @@ class FailoverScopes(Check[RelationshipTarget]):
                 "kept_on": p_name,
             },
             expected=f"no scope {scope.scope_id} on {q_name} when the relationship is created",
-            remediation=f"{steps}; then create the relationship. Leases: {q_name}'s clients keep their "
-            f"addresses and renew with {p_name} once the copy is gone (at the latest when they rebind); "
-            f"leave conflict detection on at {p_name} for one lease duration, then set it back",
+            remediation=f"from one management computer, in this order:\n{steps}\nthen create the "
+            f"relationship. Leases: {q_name}'s clients keep their addresses and renew with {p_name} once "
+            f"the copy is gone (at the latest when they rebind); leave conflict detection on at {p_name} "
+            "for one lease duration, then set it back.",
             subject=f"scope {scope.network}",
         )
         return dataclasses.replace(finding, commands=tuple(commands))
