@@ -274,7 +274,7 @@ class ServerParity(Check[RelationshipTarget]):
                             "missing_on": partner,
                         },
                         expected=f"{label} defined on {partner} as on {target.primary.name}",
-                        remediation=f"on {partner}: `{command.text}`",
+                        remediation=f"on {partner}:\n{command.text}",
                         subject=subject,
                     ),
                     command,
@@ -366,7 +366,7 @@ class ServerParity(Check[RelationshipTarget]):
                             "used_by": use.places,
                         },
                         expected=f"{label} on {partner} as on {target.primary.name}",
-                        remediation=f"on {partner}: `{command.text}`",
+                        remediation=f"on {partner}:\n{command.text}",
                         subject=f"class {mine.name}",
                     ),
                     command,
@@ -383,8 +383,8 @@ class ServerParity(Check[RelationshipTarget]):
                     "fields": {"data": {"primary": mine.data, "partner": other.data}},
                 },
                 expected="the same class data on both partners",
-                remediation=f"on {partner}: `Set-DhcpServerv4Class -Name {quote(mine.name)} -Type "
-                f"{mine.type or kind.title()} -Data {quote(mine.data)}`",
+                remediation=f"on {partner}:\nSet-DhcpServerv4Class -Name {quote(mine.name)} -Type "
+                f"{mine.type or kind.title()} -Data {quote(mine.data)}",
                 subject=f"class {mine.name}",
             )
         ]
@@ -721,10 +721,12 @@ class _Transfer:
 
     def remediation(self) -> str:
         export, import_ = self.commands()
+        # One command per line (the configuration-line form of a fix, reports/fixes.py),
+        # so no console wraps a long command inside a prose line.
         return (
-            f"copy the server-level settings from {self.target.primary.name} to {self.target.partner.name}, "
-            f"from one management computer: `{export.text}`, then `{import_.text}` "
-            "(-ServerConfigOnly leaves the partner's scopes alone)"
+            f"copy the server-level settings from {self.target.primary.name} to {self.target.partner.name} "
+            "(-ServerConfigOnly leaves the partner's scopes alone), from one management computer, "
+            f"in this order:\n{export.text}\n{import_.text}"
         )
 
 
