@@ -262,6 +262,7 @@ class DeployedDrift(Check[RelationshipTarget]):
     id = "deployed.drift"
     title = "Failover scopes' options, reservations, exclusions and policies the same on both partners"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     phases = ("deployed",)
     needs = (WINDOWS,)
     references = (REPLICATION, MANAGE_FAILOVER)
@@ -332,7 +333,10 @@ class DeployedDrift(Check[RelationshipTarget]):
                     + "; ".join(drift.differences),
                     observed={"scope": str(drift.scope_id), "differences": list(drift.differences)},
                     expected="the same settings on both partners",
-                    remediation=f"{who}: " + " or ".join(f"`{c.text}`" for c in scope_commands),
+                    # One command per line (the configuration-line form of a fix): long
+                    # commands are never wrapped inside prose.
+                    remediation=f"{who}{'; run one of' if choose else ''}:\n"
+                    + "\n".join(c.text for c in scope_commands),
                     references=self.references,
                     relationships=target.relationships,
                     commands=scope_commands,

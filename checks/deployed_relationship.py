@@ -70,6 +70,7 @@ class DeployedRelationship(Check[RelationshipTarget]):
     id = "deployed.relationship"
     title = "Relationship exists on both partners with the inventory's mode, percentages and scopes"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     phases = ("deployed",)
     needs = (WINDOWS,)
     references = (GET_FAILOVER, ref.ADD_FAILOVER, MANAGE_FAILOVER)

@@ -143,6 +143,7 @@ class DeployedState(Check[RelationshipTarget]):
     id = "deployed.state"
     title = "Relationship state Normal on both partners"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     phases = ("deployed",)
     needs = (WINDOWS,)
     references = (GET_FAILOVER, FSM_STATES, ref.MS_DHCPF, ref.FAILOVER_EVENTS)

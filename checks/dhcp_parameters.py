@@ -54,6 +54,7 @@ class RelationshipParameters(Check[RelationshipTarget]):
     id = "dhcp.parameters"
     title = "Shared secret planned; MCLT and switchover interval as Windows keeps them"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = ()
     references = (FAILOVER_SETTINGS, ref.ADD_FAILOVER, MANAGE_FAILOVER)
 

@@ -134,6 +134,7 @@ class ServerParity(Check[RelationshipTarget]):
     id = "dhcp.parity"
     title = "Server-level settings failover does not replicate match on both partners"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (
         MIGRATE,
@@ -304,10 +305,11 @@ class ServerParity(Check[RelationshipTarget]):
                         "used_by": use.places,
                     },
                     expected=f"the same definition of {label} on both partners",
-                    remediation=f"on {partner}: remove the differing definition "
-                    f"(`Remove-DhcpServerv4OptionDefinition -OptionId {option_id}"
+                    remediation=f"on {partner}, remove the differing definition (which also removes "
+                    "its values there), then define it as on the primary:\n"
+                    f"Remove-DhcpServerv4OptionDefinition -OptionId {option_id}"
                     + (f" -VendorClass {quote(mine.vendor_class)}" if mine.vendor_class else "")
-                    + f"`, which also removes its values there), then `{command.text}`",
+                    + f"\n{command.text}",
                     subject=subject,
                 ),
                 command,
@@ -434,7 +436,7 @@ class ServerParity(Check[RelationshipTarget]):
         remediation = (
             transfer.remediation()
             if many
-            else f"on {target.partner.name}: " + "; ".join(f"`{c.text}`" for c in commands)
+            else f"on {target.partner.name}, in this order:\n" + "\n".join(c.text for c in commands)
             if commands
             else ""
         )

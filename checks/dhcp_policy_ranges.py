@@ -70,6 +70,7 @@ class PolicyRanges(Check[RelationshipTarget]):
     id = "dhcp.policy-ranges"
     title = "Policy IP ranges leave both partners addresses after the failover split"
     applies_to = AppliesTo.RELATIONSHIP
+    platforms = ("windows",)
     needs = (WINDOWS,)
     references = (ref.FAILOVER_ARCHITECTURE, MANAGE_FAILOVER, SET_POLICY_RANGE)
 

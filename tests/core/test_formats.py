@@ -21,6 +21,8 @@ import pytest
 from packaging.requirements import Requirement
 from peers.cli import clean_env, run_cli
 
+from fovalidate.reports.fixes import split_fix
+
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 JUNIT_XSD = SCHEMAS / "junit-10.xsd"
 
@@ -114,10 +116,14 @@ def test_markdown_multiline_fix_is_a_fenced_block_in_details(runs) -> None:
     multi = [f for f in report["findings"] if "\n" in f["remediation"] and f["status"] != "pass"]
     assert multi
     for finding in multi:
+        # The configuration lines (relay lines to add, PowerShell commands one per line).
         config = [
-            line for line in finding["remediation"].splitlines() if line.startswith(" ip helper-address")
+            line
+            for part in split_fix(finding["remediation"])
+            if part.kind == "code"
+            for line in part.text.splitlines()
         ]
-        assert config
+        assert config, finding["remediation"]
         block = re.search(
             r"<details><summary>[^<]*" + re.escape(finding["check"]) + r" — " + re.escape(finding["target"])
             + r"</summary>\n(.*?)</details>",
