@@ -433,20 +433,24 @@ class ServerParity(Check[RelationshipTarget]):
         many = len(differences) >= MANY_OPTION_DIFFERENCES
         if many:
             commands = transfer.claim()
-        remediation = (
-            transfer.remediation()
-            if many
-            else f"on {target.partner.name}, in this order:\n" + "\n".join(c.text for c in commands)
-            if commands
+        removal = (
+            f"remove what is set only on {target.partner.name} (`Remove-DhcpServerv4OptionValue`) "
+            "if the primary is right"
+            if any("only on" in d for d in differences)
             else ""
         )
-        extra = [d for d in differences if "only on" in d]
-        if extra and not many:
-            remediation += (
-                ("; " if remediation else "")
-                + f"remove what is set only on {target.partner.name} (`Remove-DhcpServerv4OptionValue`) "
-                "if the primary is right"
+        if many:
+            remediation = transfer.remediation()
+        elif commands:
+            # Prose first, then one command per line (the configuration-line form of a fix).
+            remediation = (
+                f"on {target.partner.name}"
+                + (f" ({removal})" if removal else "")
+                + ", in this order:\n"
+                + "\n".join(c.text for c in commands)
             )
+        else:
+            remediation = removal
         return [
             _with_commands(
                 self.finding(
@@ -489,24 +493,16 @@ class ServerParity(Check[RelationshipTarget]):
                 fields[a.name] = {"fields": changed}
         if not differences:
             return []
-        commands = transfer.claim()
-        return [
-            _with_commands(
-                self.finding(
-                    target,
-                    Status.WARN,
-                    "server-level policies differ: "
-                    + "; ".join(differences)
-                    + f". Failover does not copy them: clients of {target.partner.name} are classified "
-                    "differently",
-                    observed={"policies": fields},
-                    expected="the same server-level policies on both partners",
-                    remediation=transfer.remediation(),
-                    subject="server policies",
-                ),
-                *commands,
-            )
-        ]
+        return self._settings_differ(
+            target,
+            transfer,
+            "server-level policies differ: "
+            + "; ".join(differences)
+            + f". Failover does not copy them: clients of {target.partner.name} are classified differently",
+            observed={"policies": fields},
+            expected="the same server-level policies on both partners",
+            subject="server policies",
+        )
 
     def _filters(
         self, target: RelationshipTarget, ours: ServerConfig, theirs: ServerConfig, transfer: _Transfer
@@ -534,23 +530,16 @@ class ServerParity(Check[RelationshipTarget]):
                 fields[name] = {"only_primary": only_primary, "only_partner": only_partner}
         if not differences:
             return []
-        commands = transfer.claim()
-        return [
-            _with_commands(
-                self.finding(
-                    target,
-                    Status.WARN,
-                    "MAC address filters differ: "
-                    + "; ".join(differences)
-                    + ". A client refused by one partner is served by the other",
-                    observed={"fields": fields},
-                    expected="the same MAC filters on both partners",
-                    remediation=transfer.remediation(),
-                    subject="MAC filters",
-                ),
-                *commands,
-            )
-        ]
+        return self._settings_differ(
+            target,
+            transfer,
+            "MAC address filters differ: "
+            + "; ".join(differences)
+            + ". A client refused by one partner is served by the other",
+            observed={"fields": fields},
+            expected="the same MAC filters on both partners",
+            subject="MAC filters",
+        )
 
     def _dns(
         self, target: RelationshipTarget, ours: ServerConfig, theirs: ServerConfig, transfer: _Transfer
@@ -574,23 +563,45 @@ class ServerParity(Check[RelationshipTarget]):
                 fields[name] = {"primary": x, "partner": y}
         if not fields:
             return []
-        commands = transfer.claim()
         listed = "; ".join(
             f"{name} {value['primary']} on {target.primary.name}, {value['partner']} on {target.partner.name}"
             for name, value in fields.items()
         )
+        return self._settings_differ(
+            target,
+            transfer,
+            f"DNS dynamic-update settings differ: {listed}. Clients' DNS records are handled "
+            "differently by each partner",
+            observed={"fields": fields},
+            expected="the same DNS dynamic-update settings on both partners",
+            subject="DNS settings",
+            alternative=f"set them on {target.partner.name} with `Set-DhcpServerv4DnsSetting`",
+        )
+
+    def _settings_differ(
+        self,
+        target: RelationshipTarget,
+        transfer: _Transfer,
+        message: str,
+        *,
+        observed: dict[str, object],
+        expected: str,
+        subject: str,
+        alternative: str = "",
+    ) -> list[Finding]:
+        """A WARN for server-level settings that differ, mended by copying the
+        server-level settings (the Export/Import commands go with the first such finding)."""
+        commands = transfer.claim()
         return [
             _with_commands(
                 self.finding(
                     target,
                     Status.WARN,
-                    f"DNS dynamic-update settings differ: {listed}. Clients' DNS records are handled "
-                    "differently by each partner",
-                    observed={"fields": fields},
-                    expected="the same DNS dynamic-update settings on both partners",
-                    remediation=transfer.remediation()
-                    + f" (or set them on {target.partner.name} with `Set-DhcpServerv4DnsSetting`)",
-                    subject="DNS settings",
+                    message,
+                    observed=observed,
+                    expected=expected,
+                    remediation=transfer.remediation(alternative),
+                    subject=subject,
                 ),
                 *commands,
             )
@@ -721,12 +732,14 @@ class _Transfer:
         self.given = True
         return self.commands()
 
-    def remediation(self) -> str:
+    def remediation(self, alternative: str = "") -> str:
+        """The copy as prose then one command per line (the configuration-line form of a
+        fix, reports/fixes.py), so no console wraps a long command inside a prose line;
+        `alternative` (prose) goes in front: "set them with ..., or copy ..."."""
         export, import_ = self.commands()
-        # One command per line (the configuration-line form of a fix, reports/fixes.py),
-        # so no console wraps a long command inside a prose line.
         return (
-            f"copy the server-level settings from {self.target.primary.name} to {self.target.partner.name} "
+            (f"{alternative}, or " if alternative else "")
+            + f"copy the server-level settings from {self.target.primary.name} to {self.target.partner.name} "
             "(-ServerConfigOnly leaves the partner's scopes alone), from one management computer, "
             f"in this order:\n{export.text}\n{import_.text}"
         )
