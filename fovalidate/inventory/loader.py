@@ -318,43 +318,31 @@ def _check_shape(text: str, source: str) -> None:
         if not is_key:
             count += 1
             if count > MAX_VALUES:
-                line, col = _event_at(event)
-                raise InventoryError(
-                    [
-                        InventoryProblem(
-                            source,
-                            line,
-                            col,
-                            "",
-                            f"the file holds more than {MAX_VALUES} values (reached here)",
-                            "check that this is the inventory; split a very large estate into several",
-                        )
-                    ]
+                raise _event_error(
+                    source,
+                    event,
+                    f"the file holds more than {MAX_VALUES} values (reached here)",
+                    "check that this is the inventory; split a very large estate into several",
                 )
         if isinstance(event, yaml.CollectionStartEvent):
             expecting_key.append(True if isinstance(event, yaml.MappingStartEvent) else None)
             if len(expecting_key) > MAX_DEPTH:
-                line, col = _event_at(event)
-                raise InventoryError(
-                    [
-                        InventoryProblem(
-                            source,
-                            line,
-                            col,
-                            "",
-                            f"blocks are nested more than {MAX_DEPTH} levels deep here",
-                            "an inventory needs a few levels (servers, a server, winrm, a setting); "
-                            "check the indentation and brackets",
-                        )
-                    ]
+                raise _event_error(
+                    source,
+                    event,
+                    f"blocks are nested more than {MAX_DEPTH} levels deep here",
+                    "an inventory needs a few levels (servers, a server, winrm, a setting); "
+                    "check the indentation and brackets",
                 )
         elif expecting_key and expecting_key[-1] is not None:  # a scalar or an alias
             expecting_key[-1] = not expecting_key[-1]
 
 
-def _event_at(event: yaml.Event) -> tuple[int | None, int | None]:
+def _event_error(source: str, event: yaml.Event, message: str, fix: str) -> InventoryError:
+    """An InventoryError located where the YAML parser met `event`."""
     mark = event.start_mark
-    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    return InventoryError([InventoryProblem(source, line, col, "", message, fix)])
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, source: str) -> InventoryProblem:
