@@ -32,7 +32,17 @@ if TYPE_CHECKING:
     from fovalidate.inventory.loader import LoadedInventory
 
 
-class _Command(TyperCommand):
+class _NoHelpMetavar:
+    """--help is a flag: no metavar in the help text (shared by _Command and _Group)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Command(_NoHelpMetavar, TyperCommand):
     """A command whose help shows metavars, never Typer's raw type names.
 
     Typer (0.27-0.29) shows `<bool>` for -h/--help, which it adds without a
@@ -41,12 +51,6 @@ class _Command(TyperCommand):
     Every option and argument here has a metavar; these three are mended
     here. Typer is pinned in pyproject.toml to the range this is tested with
     (tests/core/test_formats.py::test_help_has_no_raw_type_names)."""
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.metavar = ""
-        return option
 
     def get_params(self, ctx: Any) -> Any:
         params = super().get_params(ctx)
@@ -65,15 +69,9 @@ class _Command(TyperCommand):
         return params
 
 
-class _Group(TyperGroup):
+class _Group(_NoHelpMetavar, TyperGroup):
     """The same for command groups, whose options Typer adds itself (--help,
     --install-completion, --show-completion) are flags without a metavar."""
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.metavar = ""
-        return option
 
     def get_params(self, ctx: Any) -> Any:
         params = super().get_params(ctx)
