@@ -416,26 +416,18 @@ class KeaPair:
         return states
 
 
-def _command(
-    url: str, command: str, context: ssl.SSLContext | None, timeout: float
-) -> Mapping[str, Any] | None:
-    """The first answer to a read-only control command for dhcp4, None when there is none."""
-    body = json.dumps({"command": command, "service": ["dhcp4"]}).encode()
+def _state(url: str, context: ssl.SSLContext | None = None) -> str | None:
+    """The HA state from `ha-heartbeat` (a read-only command), None when there is no answer."""
+    body = json.dumps({"command": "ha-heartbeat", "service": ["dhcp4"]}).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        with urllib.request.urlopen(request, timeout=2, context=context) as response:
             answer = json.loads(response.read())
     except (OSError, ValueError):
         return None
     if isinstance(answer, list):
         answer = answer[0] if answer else {}
-    return answer if isinstance(answer, Mapping) else None
-
-
-def _state(url: str, context: ssl.SSLContext | None = None) -> str | None:
-    """The HA state from `ha-heartbeat` (a read-only command), None when there is no answer."""
-    answer = _command(url, "ha-heartbeat", context, timeout=2)
-    arguments = answer.get("arguments") if answer is not None else None
+    arguments = answer.get("arguments") if isinstance(answer, Mapping) else None
     state = arguments.get("state") if isinstance(arguments, Mapping) else None
     return str(state) if state is not None else None
 
@@ -535,5 +527,13 @@ def start_pair(spec: PairSpec, workdir: Path | None = None, *, wait: float = 10.
 
 
 def _answers(url: str, context: ssl.SSLContext | None = None) -> bool:
-    answer = _command(url, "version-get", context, timeout=1)
-    return answer is not None and answer.get("result") == 0
+    body = json.dumps({"command": "version-get", "service": ["dhcp4"]}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=1, context=context) as response:
+            answer = json.loads(response.read())
+    except (OSError, ValueError):
+        return False
+    if isinstance(answer, list):
+        answer = answer[0] if answer else {}
+    return isinstance(answer, Mapping) and answer.get("result") == 0
