@@ -66,7 +66,9 @@ class TimeSkew(Check[RelationshipTarget]):
     Problem: the partners' clocks differ by too much. fovalidate asks each
     partner for its time at nearly the same moment (NTP, several samples, the
     fastest answer kept) and reports the difference together with its
-    uncertainty, which comes from the network round trips.
+    uncertainty: half the network round trips, plus one tick of each
+    server's clock (the precision an NTP answer declares: 15.6 ms on a
+    2012-era W32Time, far less on current ones).
 
     Impact: the Configure Failover wizard compares the two clocks and halts
     with a critical error when they differ by more than one minute. Later,
@@ -92,7 +94,8 @@ class TimeSkew(Check[RelationshipTarget]):
     that partner's clock over WinRM ([DateTime]::UtcNow, read once by the
     fact script) and brackets the reading between the local times the
     command was sent and its answer arrived, tightened by how long the
-    PowerShell process had run. The uncertainty is half that bracket. The
+    PowerShell process had run. The uncertainty is half that bracket plus
+    one Windows clock tick (15.625 ms; UtcNow can lag by up to a tick). The
     finding's `observed.method` says which methods were used ("ntp",
     "winrm", or both joined by "+", primary first) and `observed.methods`
     names them per server. When neither method works the finding is an

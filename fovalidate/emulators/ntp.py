@@ -5,6 +5,10 @@ It answers each client request with its own clock = the real clock plus
 measure a skew as it would against W32Time. `silent=True` drops requests (a
 W32Time whose NTP server is off), `latency` adds a symmetric network delay
 (half before the receive timestamp, half after the transmit timestamp).
+`precision` is the clock's declared tick (log2 seconds). At -10 or coarser
+the responder's clock really ticks that coarsely: its timestamps are rounded
+down to the tick, as a 2012-era W32Time's are (precision -6, 15.625 ms per
+tick: shared/reference windows-output-samples.md, sample 6.1b).
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ class NtpResponder(Peer):
         silent: bool = False,
         latency: float = 0.0,
         reference: str = "10.0.0.1",
+        precision: int = -20,
     ):
         super().__init__()
         self.address, self.port = address, port
         self.offset, self.stratum, self.leap = offset, stratum, leap
         self.silent, self.latency = silent, latency
         self.reference = reference
+        self.precision = precision
         self.requests = 0
         self._sock: socket.socket | None = None
 
@@ -77,18 +83,26 @@ class NtpResponder(Peer):
             else:
                 self._answer(data, client)
 
+    def _clock(self) -> float:
+        """This responder's clock: the real one plus the offset, read to its tick when coarse."""
+        now = time.time() + self.offset
+        if self.precision >= -10:
+            tick = 2.0**self.precision
+            now = (now // tick) * tick
+        return now
+
     def _answer(self, request: bytes, client: tuple[str, int]) -> None:
         if self.latency:
             time.sleep(self.latency / 2)
         version = (request[0] >> 3) & 0x7
-        received = time.time() + self.offset
+        received = self._clock()
         ref_id = struct.unpack("!I", socket.inet_aton(self.reference))[0] if self.stratum > 1 else 0x4C4F434C
-        transmitted = time.time() + self.offset
+        transmitted = self._clock()
         packet = _PACKET.pack(
             (self.leap << 6) | (version << 3) | 4,  # LI, VN, mode 4 (server)
             self.stratum,
             6,  # poll
-            -20,  # precision (~1 microsecond)
+            self.precision,
             0,  # root delay
             0x00000100,  # root dispersion
             ref_id,

@@ -21,10 +21,22 @@ class NtpMeasurement:
     samples_answered: int
     #: local time (epoch seconds) at which the kept sample was taken
     measured_at: float
+    #: the server's declared clock precision, log2 seconds (NTP's signed
+    #: "precision" field); None when the answer did not give a usable one
+    precision: int | None = None
 
     @property
     def uncertainty(self) -> float:
-        return self.delay / 2
+        """How far the true offset can be from `offset`, in seconds.
+
+        Half the round trip, plus one tick of the server's clock: the server
+        stamps receive and transmit times only to its precision. That tick
+        matters on old servers: a Windows Server 2012-era W32Time declares
+        precision -6, 15.625 ms per tick (shared/reference
+        windows-output-samples.md, sample 6.1b), where current ones declare -23.
+        """
+        tick = 2.0**self.precision if self.precision is not None else 0.0
+        return self.delay / 2 + tick
 
 
 PortState = Literal["open", "refused", "filtered", "unreachable"]

@@ -474,6 +474,9 @@ class ClockReading:
     sent_at: float = 0.0
     received_at: float = 0.0
     script: str = ""
+    #: the server clock's resolution, seconds: the reading can lag the true
+    #: time by up to one tick (see fovalidate.probes.winrm.parse.WINDOWS_CLOCK_TICK)
+    tick: float = 0.0
 
     @property
     def offset(self) -> float:
@@ -482,7 +485,7 @@ class ClockReading:
 
     @property
     def uncertainty(self) -> float:
-        return (self.latest - self.earliest) / 2
+        return (self.latest - self.earliest) / 2 + self.tick
 
 
 Section = TypeVar("Section")

@@ -86,6 +86,7 @@ class NtpProbe(Probe[Server, NtpMeasurement]):
                 samples_sent=sent,
                 samples_answered=len(good) + len(untrusted),
                 measured_at=taken_at,
+                precision=_precision(best),
             )
         if untrusted:
             worst = untrusted[0]
@@ -107,6 +108,20 @@ class NtpProbe(Probe[Server, NtpMeasurement]):
                 "clocks over WinRM; check UDP 123 in the firewall",
             )
         )
+
+
+def _precision(stats: ntplib.NTPStats) -> int | None:
+    """The declared precision, when it is one a clock can have.
+
+    The field is a signed byte of log2 seconds. 0 (a one-second tick) is what
+    simple SNTP servers leave when they do not fill the field, and a value
+    above 0 is not a clock's resolution but a broken answer; both are ignored
+    rather than allowed to swamp the uncertainty.
+    """
+    value = getattr(stats, "precision", None)
+    if isinstance(value, int) and -128 <= value < 0:
+        return value
+    return None
 
 
 def _reference(stats: ntplib.NTPStats) -> str:

@@ -31,6 +31,7 @@ from fovalidate.emulators.windows import (
     WindowsHost,
 )
 from fovalidate.emulators.windows.host import PROFILES
+from fovalidate.facts.network import NtpMeasurement
 from fovalidate.findings import Finding, Status
 from fovalidate.inventory.model import Inventory
 from fovalidate.probes.interface import Cause, FactError, FactResult, FactView
@@ -338,6 +339,40 @@ def test_skew_names_both_causes_when_both_methods_fail() -> None:
     (finding,) = evaluate(TimeSkew(), target, FactView(results), CheckContext(thresholds=model.thresholds))
     assert finding.status is Status.ERROR
     assert "no NTP answer" in finding.message and "HTTP 401" in finding.message
+
+
+def _ntp(offset: float, delay: float, precision: int | None = None) -> NtpMeasurement:
+    return NtpMeasurement(offset, delay, 3, 0, "10.0.0.9", 3, 3, time.time(), precision)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        # Binary-exact numbers, so "exactly at the threshold" really is exact here;
+        # the live peers (tests/core/test_time_skew.py) cannot promise that.
+        (_ntp(59.5, 0.5), _ntp(0.0, 0.5), "fail"),  # 59.5 + 0.25 + 0.25 = 60: could reach it
+        (_ntp(59.5, 0.375), _ntp(0.0, 0.5), "warn"),  # 59.9375
+        (_ntp(0.0, 0.5), _ntp(-59.5, 0.5), "fail"),  # the partner behind by the same
+        (_ntp(9.75, 0.25), _ntp(0.0, 0.25), "warn"),  # 10 exactly
+        (_ntp(9.5, 0.25), _ntp(0.0, 0.25), "pass"),  # 9.75
+        # One tick of a 2012-era W32Time (precision -6 = 1/64 s) counts:
+        (_ntp(60 - 1 / 64, 0.0, -6), _ntp(0.0, 0.0), "fail"),
+        (_ntp(60 - 1 / 64, 0.0), _ntp(0.0, 0.0), "warn"),
+    ],
+)
+def test_skew_thresholds_are_reached_at_equality(
+    first: NtpMeasurement, second: NtpMeasurement, expected: str
+) -> None:
+    results = {
+        ("ntp", "a"): FactResult("ntp", "a", value=first),
+        ("ntp", "b"): FactResult("ntp", "b", value=second),
+    }
+    model = inventory()
+    rel = model.relationships[0]
+    target = RelationshipTarget(rel, model.server("a"), model.server("b"))
+    (finding,) = evaluate(TimeSkew(), target, FactView(results), CheckContext(thresholds=model.thresholds))
+    assert str(finding.status) == expected, finding.message
+    assert finding.observed["uncertainty_seconds"] == pytest.approx(first.uncertainty + second.uncertainty)
 
 
 # --------------------------------------------------------------------------- time.source

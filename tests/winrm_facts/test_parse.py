@@ -15,6 +15,7 @@ from fovalidate.probes.interface import Cause, FactUnavailable
 from fovalidate.probes.winrm import shapes
 from fovalidate.probes.winrm.factscripts import fact_scripts
 from fovalidate.probes.winrm.parse import (
+    WINDOWS_CLOCK_TICK,
     Answer,
     BadAnswer,
     build_facts,
@@ -427,7 +428,7 @@ def test_clock_ignores_impossible_process_time() -> None:
     )
     assert reading is not None
     assert (reading.earliest, reading.latest) == (4999.0, 5001.0)
-    assert reading.uncertainty == 1.0
+    assert reading.uncertainty == 1.0 + WINDOWS_CLOCK_TICK  # half the bracket, plus one tick
 
 
 def test_psjson_writes_powershell_shapes() -> None:

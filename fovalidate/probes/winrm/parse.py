@@ -735,6 +735,16 @@ def read_connects(raw: Any, timeout_ms: int | None = None) -> tuple[PartnerConne
     return tuple(connects)
 
 
+#: How coarsely a Windows server's clock reading can lag its true time, seconds.
+#: Every `w32tm /query /status` capture in shared/reference
+#: (windows-output-samples.md, section 6) shows ClockRate 0.0156250s, and
+#: Windows PowerShell's [DateTime]::UtcNow reads the system time, which moves
+#: once per clock tick. Whether a given server's .NET reads a finer clock is
+#: UNCONFIRMED; counting a whole tick is the safe side either way (the
+#: uncertainty grows by 15.6 ms, the verdict can only become stricter).
+WINDOWS_CLOCK_TICK = 0.015625
+
+
 def read_clock(answer: Answer) -> ClockReading | None:
     """The clock reading of one answer, bracketed by the local send/receive times.
 
@@ -758,6 +768,7 @@ def read_clock(answer: Answer) -> ClockReading | None:
         sent_at=answer.sent_at,
         received_at=answer.received_at,
         script=answer.script.name,
+        tick=WINDOWS_CLOCK_TICK,
     )
 
 
