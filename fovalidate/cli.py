@@ -983,6 +983,7 @@ def relays_pull_command(
 
     from rich.text import Text
 
+    from fovalidate import interrupt
     from fovalidate.probes.relay_ssh import SshFetchError, fetch_config
     from fovalidate.relays import ConfigReadError, parse_text
     from fovalidate.secrets import CredentialStore, MissingPassword
@@ -1009,6 +1010,10 @@ def relays_pull_command(
                 relay, base_dir=loaded.base_dir, password=credentials.password_for, timeout=timeout
             )
         except (SshFetchError, MissingPassword) as exc:
+            if interrupt.requested():
+                # Ctrl-C also ends the OpenSSH client, which looks like a failed
+                # session; it is not this relay's fault, and the rest are not tried.
+                raise KeyboardInterrupt from None
             failed += 1
             problem = exc.problem if isinstance(exc, SshFetchError) else f"no password for {exc.username}"
             fix = exc.fix if isinstance(exc, SshFetchError) else exc.hint
@@ -1031,6 +1036,18 @@ def relays_pull_command(
     raise typer.Exit(ExitCode.INCOMPLETE if failed else ExitCode.OK)
 
 
+def _caused_by_keyboard_interrupt(error: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        # Follow the chain as a traceback would show it (`raise ... from None` ends it).
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return False
+
+
 def main() -> None:
     """Entry point: Typer app with a last-resort handler (no tracebacks for users)."""
     from fovalidate import interrupt
@@ -1041,6 +1058,13 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(ExitCode.INTERRUPTED)
+    except SystemExit as leaving:
+        # Typer turns a KeyboardInterrupt inside a command into a silent exit 130;
+        # say what happened, as for one that reaches us (the reporting commands
+        # record Ctrl-C instead, and say so in their reports).
+        if leaving.code == ExitCode.INTERRUPTED and _caused_by_keyboard_interrupt(leaving):
+            sys.stderr.write("interrupted\n")
+        raise
     except Exception as exc:  # pragma: no cover - reached only through bugs
         if os.environ.get("FOVALIDATE_DEBUG"):
             raise

@@ -10,8 +10,10 @@ OpenSSH client, with host-key checking on.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from peers.cli import run_cli
+from peers.cli import clean_env, run_cli
 from peers.require import require, require_root
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -337,3 +339,46 @@ def test_inventory_rules_for_ssh(tmp_path: Path) -> None:
     assert "with ssh, give platform" in run.stderr
     assert "give key_file or password_env" in run.stderr
     assert "give config (saved files) or ssh" in run.stderr
+
+
+def test_ctrl_c_stops_a_pull(keys: dict[str, Any], servers: list[SshServer], tmp_path: Path) -> None:
+    """Ctrl-C during a pull ends it as Ctrl-C ends the other commands: exit 130 and
+    "interrupted", not exit 3 with a connection error for the relay being fetched
+    and attempts at the ones after it (the terminal's SIGINT also ends the OpenSSH
+    client, which scrapli reports as a failed session)."""
+    server = _device(keys, servers, tmp_path / "dev", "--hang")
+    _known_hosts(tmp_path / "known_hosts", server, keys["host"])
+    ssh = {
+        "host": ADDRESS,
+        "port": server.port,
+        "username": "root",
+        "key_file": str(keys["client_key"]),
+        "known_hosts": "known_hosts",
+        "timeout": "30s",
+    }
+    relays = [{"name": name, "platform": "cisco_ios", "ssh": ssh} for name in ("sw1", "sw2")]
+    inventory = _inventory(tmp_path, relays)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "fovalidate", "relays", "pull", str(inventory), "--out", str(out)]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=clean_env({}),
+        start_new_session=True,  # its own process group, as a terminal's foreground job has
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        time.sleep(3)  # logged in by now, waiting for the hung device's answer
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: the whole foreground job
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, (proc.returncode, stderr)
+    assert "interrupted" in stderr and "Traceback" not in stderr, (proc.returncode, stdout, stderr)
+    assert "sw2" not in stdout + stderr, stderr  # the relay after it was not tried
+    assert not out.exists() or not list(out.iterdir())
