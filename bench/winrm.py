@@ -20,8 +20,10 @@ with the naive peer, pywinrm's `Session.run_ps` in 32 threads.
     worker processes included) per server, its peak RSS (wait4: the largest
     process) and the peak of the whole tree's summed RSS (sampled every
     20 ms). Then the peer over the same servers in the same estate: the same
-    three fact scripts (host, dhcp, firewall) per server, each through
-    `winrm.Session(...).run_ps`, 32 servers at a time, in its own process
+    four fact scripts (host, dhcp, firewall, config) per server, each in a
+    shell of its own as `winrm.Session(...).run_ps` does (host through
+    run_ps itself; the other three no longer fit a command line, so they go
+    on stdin), 32 servers at a time, in its own process
     (so its CPU time and peak RSS are its own). The peer stops taking new
     servers after --peer-budget seconds; its time for the whole fleet is then
     estimated from its rate and printed as such. Targets (issue 7): 200
@@ -517,34 +519,57 @@ def peer_main(inventory_path: str, budget: float) -> int:
     import winrm
 
     from fovalidate.inventory import load_inventory
-    from fovalidate.probes.winrm.factscripts import fact_scripts
+    from fovalidate.probes.winrm.factscripts import host_script, stdin_bootstrap, stdin_scripts
     from fovalidate.probes.winrm.probe import partner_timeout, partners_of
+    from fovalidate.probes.winrm.transport.session import encode_command
 
     inventory = load_inventory(Path(inventory_path))
     password = os.environ[PASSWORD_ENV]
+    bootstrap = encode_command(stdin_bootstrap().text)
     work = []
     for server in inventory.model.servers:
-        # host, dhcp and firewall through run_ps. KNOWN BROKEN since issue 10: the
-        # emulated hosts answer "The command line is too long" for the dhcp/firewall
-        # scripts (and the config script), which fovalidate now sends on stdin and
-        # run_ps cannot; the peer needs its own stdin-free scripts (BENCHMARKS.md).
-        scripts = fact_scripts(
+        # The same four fact scripts fovalidate runs: host fits a command line and
+        # goes through run_ps as it is; dhcp, firewall and config do not fit one
+        # (cmd.exe's 8191 characters) since issue 10, so each goes through
+        # `run_ps_on_stdin`, run_ps's steps with the script on stdin.
+        scripts = stdin_scripts(
             partners_of(server, inventory), partner_timeout(server), own_ports=(server.failover_port,)
         )
         url = f"http://{server.address}:{server.winrm.effective_port}/wsman"
-        work.append((url, [script.text for script in scripts]))
+        work.append((url, [host_script().text], [script.text for script in scripts]))
     started = time.perf_counter()
     failures: list[str] = []
 
-    def one(item: tuple[str, list[str]]) -> bool:
+    def run_ps_on_stdin(session: Any, text: str) -> tuple[bytes, bytes, int]:
+        """What Session.run_ps does, a shell of its own per script (open, command,
+        output, clean-up, close), but with the script on the standard input of
+        fovalidate's shipped bootstrap, which is all a naive caller can do once
+        the script is too long for a command line. Sending stdin needs pipe-mode
+        input (console_mode_stdin=False)."""
+        protocol = session.protocol
+        shell = protocol.open_shell()
+        try:
+            command = protocol.run_command(shell, bootstrap, console_mode_stdin=False)
+            protocol.send_command_input(shell, command, text.encode("ascii"), end=True)
+            stdout, stderr, code = protocol.get_command_output(shell, command)
+            protocol.cleanup_command(shell, command)
+        finally:
+            protocol.close_shell(shell)
+        return stdout, stderr, code
+
+    def one(item: tuple[str, list[str], list[str]]) -> bool:
         if time.perf_counter() - started > budget:
             return False
-        url, scripts = item
+        url, on_command_line, on_stdin = item
         session = winrm.Session(url, auth=(USERNAME, password), transport="ntlm")
-        for text in scripts:
+        for text in on_command_line:
             result = session.run_ps(text)
             if result.status_code != 0 or not result.std_out:
                 failures.append(f"{url}: exit {result.status_code}: {result.std_err[:300]!r}")
+        for text in on_stdin:
+            stdout, stderr, code = run_ps_on_stdin(session, text)
+            if code != 0 or not stdout:
+                failures.append(f"{url}: exit {code}: {stderr[:300]!r}")
         return True
 
     with ThreadPoolExecutor(max_workers=PEER_THREADS) as pool:
@@ -704,7 +729,7 @@ def scale(args: argparse.Namespace, folder: Path, password: str) -> bool:
     if peer is not None:
         estimated = peer.servers < peer.of
         print(
-            f"\n  peer: pywinrm Session.run_ps, {PEER_THREADS} threads, the same 3 scripts per server, "
+            f"\n  peer: pywinrm Session.run_ps, {PEER_THREADS} threads, the same 4 scripts per server, "
             f"{peer.of} servers"
         )
         if estimated:
