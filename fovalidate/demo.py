@@ -861,7 +861,8 @@ def run_demo(
     try:
         with (
             DemoEstate(folder, phase=phase) as estate,
-            _password_in_environment(estate.password),
+            # Handed to the run the way a user would: in environment variables.
+            _in_environment(DEMO_PASSWORD_ENV, estate.password),
             _in_environment(DEMO_SECRET_ENV, estate.secret),
         ):
             inventory_path = estate.start()
@@ -904,6 +905,7 @@ def _with_shared_secret(relationship: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def _in_environment(name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` for the block, then as it was."""
     previous = os.environ.get(name)
     os.environ[name] = value
     try:
@@ -913,17 +915,3 @@ def _in_environment(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = previous
-
-
-@contextmanager
-def _password_in_environment(password: str) -> Iterator[None]:
-    """Hand the demo password to the run the way a user would: in an environment variable."""
-    previous = os.environ.get(DEMO_PASSWORD_ENV)
-    os.environ[DEMO_PASSWORD_ENV] = password
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(DEMO_PASSWORD_ENV, None)
-        else:
-            os.environ[DEMO_PASSWORD_ENV] = previous
