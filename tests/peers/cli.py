@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,23 @@ def clean_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
         else:
             env[key] = value
     return env
+
+
+def start_foreground_job(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """Start `argv` as a terminal starts a foreground job, for tests that send it Ctrl-C:
+    in a process group of its own (os.killpg reaches it and its children, as the
+    terminal's SIGINT does), with SIGINT at its default (a shell may start jobs with it
+    ignored), output captured as text, no stdin."""
+    return subprocess.Popen(
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=dict(env),
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def validate_report(report: Mapping[str, Any]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from peers.cli import clean_env, run_cli
+from peers.cli import clean_env, run_cli, start_foreground_job
 from peers.require import require, require_root
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -295,17 +295,24 @@ def test_bad_password_is_a_clear_error(
     assert missing.returncode == 3 and f"set the environment variable {PASSWORD_ENV}" in missing.stderr
 
 
-def test_hung_session_times_out(keys: dict[str, Any], servers: list[SshServer], tmp_path: Path) -> None:
-    server = _device(keys, servers, tmp_path / "dev", "--hang")
-    _known_hosts(tmp_path / "known_hosts", server, keys["host"])
-    ssh = {
+def _hung_device(
+    keys: dict[str, Any], servers: list[SshServer], folder: Path, *, timeout: str
+) -> dict[str, Any]:
+    """The ssh: settings of a device that logs in and then never answers (known host, key login)."""
+    server = _device(keys, servers, folder / "dev", "--hang")
+    _known_hosts(folder / "known_hosts", server, keys["host"])
+    return {
         "host": ADDRESS,
         "port": server.port,
         "username": "root",
         "key_file": str(keys["client_key"]),
         "known_hosts": "known_hosts",
-        "timeout": "2s",
+        "timeout": timeout,
     }
+
+
+def test_hung_session_times_out(keys: dict[str, Any], servers: list[SshServer], tmp_path: Path) -> None:
+    ssh = _hung_device(keys, servers, tmp_path, timeout="2s")
     inventory = _inventory(tmp_path, [{"name": "sw", "platform": "cisco_ios", "ssh": ssh}])
     started = time.monotonic()
     run = _pull(inventory, tmp_path / "out", tmp_path)
@@ -319,7 +326,7 @@ def test_hung_session_times_out(keys: dict[str, Any], servers: list[SshServer], 
     clients = [
         line
         for line in processes.splitlines()
-        if line.split(" ")[0].endswith("ssh") and str(server.port) in line
+        if line.split(" ")[0].endswith("ssh") and str(ssh["port"]) in line
     ]
     assert not clients, clients
 
@@ -346,30 +353,12 @@ def test_ctrl_c_stops_a_pull(keys: dict[str, Any], servers: list[SshServer], tmp
     "interrupted", not exit 3 with a connection error for the relay being fetched
     and attempts at the ones after it (the terminal's SIGINT also ends the OpenSSH
     client, which scrapli reports as a failed session)."""
-    server = _device(keys, servers, tmp_path / "dev", "--hang")
-    _known_hosts(tmp_path / "known_hosts", server, keys["host"])
-    ssh = {
-        "host": ADDRESS,
-        "port": server.port,
-        "username": "root",
-        "key_file": str(keys["client_key"]),
-        "known_hosts": "known_hosts",
-        "timeout": "30s",
-    }
+    ssh = _hung_device(keys, servers, tmp_path, timeout="30s")
     relays = [{"name": name, "platform": "cisco_ios", "ssh": ssh} for name in ("sw1", "sw2")]
     inventory = _inventory(tmp_path, relays)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "fovalidate", "relays", "pull", str(inventory), "--out", str(out)]
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=clean_env({}),
-        start_new_session=True,  # its own process group, as a terminal's foreground job has
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = start_foreground_job(command, clean_env())
     try:
         time.sleep(3)  # logged in by now, waiting for the hung device's answer
         assert proc.poll() is None, proc.communicate()
