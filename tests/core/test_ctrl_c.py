@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from peers.cli import clean_env, validate_report, write_inventory
+from peers.cli import clean_env, start_foreground_job, validate_report, write_inventory
+from peers.terminal import run_on_pty
 
 from fovalidate.emulators.tcp import FilteredPort
 
@@ -118,17 +119,7 @@ def interrupt_run(
     ]  # fmt: skip
     env = clean_env({PASSWORD_ENV: "not-a-real-password", "FOVALIDATE_PROCESSES": "2"})
     started = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        start_new_session=True,  # its own process group, as a terminal's foreground job has
-        # A shell may start background jobs with SIGINT ignored; the child must get the default.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = start_foreground_job(command, env)
     try:
         for delay in delays:
             time.sleep(max(0.0, started + delay - time.monotonic()))
@@ -228,64 +219,6 @@ def test_ctrl_c_while_gathering_keeps_the_run_s_shape(tarpit_estate: Path, tmp_p
 # --------------------------------------------------------------------------- on a real terminal
 
 
-def run_on_terminal(
-    argv: list[str], env: dict[str, str], keys: list[tuple[str | float, bytes]]
-) -> tuple[str, int]:
-    """Run `argv` as the foreground job of a new pseudo-terminal and type `keys`:
-    (text to wait for, or seconds after the start; bytes to type). The
-    terminal's own line discipline turns a typed Ctrl-C (\\x03) into SIGINT for
-    the whole foreground process group, exactly as for a person at a console."""
-    import fcntl
-    import pty
-    import select
-    import termios
-
-    primary, secondary = pty.openpty()
-
-    def foreground_job() -> None:
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # the pty becomes the controlling terminal
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-    proc = subprocess.Popen(
-        argv, stdin=secondary, stdout=secondary, stderr=secondary, env=env, preexec_fn=foreground_job
-    )
-    os.close(secondary)
-    output = b""
-    started = time.monotonic()
-    pending = list(keys)
-    deadline = started + 60
-    while time.monotonic() < deadline:
-        if pending:
-            wait_for, key = pending[0]
-            due = (
-                time.monotonic() - started >= wait_for
-                if isinstance(wait_for, float)
-                else wait_for.encode() in output
-            )
-            if due:
-                os.write(primary, key)
-                pending.pop(0)
-                continue
-        ready, _, _ = select.select([primary], [], [], 0.01)
-        if ready:
-            try:
-                data = os.read(primary, 65536)
-            except OSError:  # EIO: the program closed the terminal
-                break
-            if not data:
-                break
-            output += data
-        elif proc.poll() is not None:
-            break
-    os.close(primary)
-    if proc.poll() is None:
-        proc.kill()
-    code = proc.wait(timeout=10)
-    assert not pending, f"never saw {pending[0][0]!r}: {output.decode('utf-8', 'replace')}"
-    return output.decode("utf-8", "replace"), code
-
-
 def _terminal_env(**extra: str) -> dict[str, str]:
     env = clean_env({"FOVALIDATE_NO_PROGRESS": None, "NO_COLOR": None, "TERM": "xterm", **extra})
     return {key: value for key, value in env.items() if key not in ("COLUMNS", "LINES")}
@@ -300,7 +233,7 @@ def test_ctrl_c_at_the_password_prompt(tarpit_estate: Path, tmp_path: Path) -> N
         "--json", str(reports["json"]), "--junit", str(reports["junit"]),
         "--markdown", str(reports["markdown"]),
     ]  # fmt: skip
-    output, code = run_on_terminal(argv, _terminal_env(), [("Password for", b"\x03")])
+    output, code = run_on_pty(argv, _terminal_env(), keys=[("Password for", b"\x03")], foreground_job=True)
     run = Interrupted(code, output, "", reports, 0.0)
     report = assert_reports_written(run)
     assert {f["observed"].get("cause") for f in report["findings"] if f["status"] == "error"} == {
@@ -317,7 +250,7 @@ def test_ctrl_c_typed_twice_on_a_terminal_with_live_progress(tarpit_estate: Path
         "--markdown", str(reports["markdown"]),
     ]  # fmt: skip
     env = _terminal_env(**{PASSWORD_ENV: "not-a-real-password", "FOVALIDATE_PROCESSES": "2"})
-    output, code = run_on_terminal(argv, env, [(1.5, b"\x03"), (1.52, b"\x03")])
+    output, code = run_on_pty(argv, env, keys=[(1.5, b"\x03"), (1.52, b"\x03")], foreground_job=True)
     run = Interrupted(code, output, "", reports, 0.0)
     assert_reports_written(run)
 
