@@ -216,10 +216,13 @@ def redact(text: str) -> str:
     # are scanned. The haystack keeps every character's offset: one byte each
     # (non-ASCII becomes "?"), ASCII letters lowered as (?i) matching does.
     haystack = text.encode("ascii", "replace").lower()
-    text = _sub_on_lines(_SCHEME_TOKEN, _mask_token, text, _lines_holding(haystack, _SCHEME_WORDS))
+    lines = _lines_holding(haystack, _SCHEME_WORDS)
+    if lines:
+        masked = _sub_on_lines(_SCHEME_TOKEN, _mask_token, text, lines)
+        if masked != text:  # offsets moved: the haystack must be read again
+            text, haystack = masked, masked.encode("ascii", "replace").lower()
     # _AUTH_HEADER is case-sensitive apart from its first letters; the lowered
     # haystack finds a superset of its lines, which is all this needs.
-    haystack = text.encode("ascii", "replace").lower()
     return _sub_on_lines(_AUTH_HEADER, _mask_header, text, _lines_holding(haystack, _HEADER_WORDS))
 
 
